@@ -1,0 +1,100 @@
+//! The middleware every service runs, assembled in one place.
+
+use std::any::Any;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use odmu_telemetry::{make_server_span, on_response};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::{Problem, REQUEST_ID_HEADER};
+
+/// Largest request body any endpoint accepts (DESIGN.md §3).
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+tokio::task_local! {
+    /// The id of the request being served, for outgoing calls made while serving it.
+    static REQUEST_ID: String;
+}
+
+/// The id of the request this task is serving, if any.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Adds the 404 problem+json fallback and the common layers, outermost first: request id
+/// (accepted or generated), request span and log line, request id echoed, problem+json for
+/// bare error answers, panics as 500, the request timeout, and the body limit.
+pub fn with_common_layers(router: Router, request_timeout: Duration) -> Router {
+    router.fallback(not_found).layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(make_server_span::<Body>)
+                    .on_request(())
+                    .on_response(on_response::<Body>),
+            )
+            .layer(PropagateRequestIdLayer::x_request_id())
+            .layer(middleware::from_fn(request_scope))
+            .layer(middleware::from_fn(problem_for_bare_errors))
+            .layer(CatchPanicLayer::custom(panic_response))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                request_timeout,
+            ))
+            .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
+    )
+}
+
+/// Answer for any path outside the service's routes.
+pub async fn not_found(uri: Uri) -> Problem {
+    Problem::not_found("There is nothing at this path.").with_instance(uri.path())
+}
+
+async fn request_scope(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    REQUEST_ID.scope(id, next.run(request)).await
+}
+
+/// Error answers made below our handlers (405 from the router, the timeout's 503, ...) come
+/// without a body; give them the project's format so clients parse one shape only.
+async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    if !is_error || response.headers().contains_key(header::CONTENT_TYPE) {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let mut problem = Problem::new(status).with_instance(path);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        problem = problem.with_detail("The request took too long and was abandoned.");
+    }
+    let mut fresh = problem.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_LENGTH {
+            fresh.headers_mut().insert(name, value.clone());
+        }
+    }
+    fresh
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    Problem::internal("handler panicked").into_response()
+}

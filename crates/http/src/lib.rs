@@ -1,0 +1,15 @@
+//! The HTTP kit of odmu: the problem+json error type and extractors, the common middleware,
+//! serving with graceful shutdown, and the base of outgoing service clients.
+
+mod client;
+mod extract;
+mod layers;
+mod problem;
+mod server;
+
+pub use client::{ClientError, ServiceClient};
+pub use extract::{Json, Path, Query};
+pub use layers::{BODY_LIMIT_BYTES, current_request_id, not_found, with_common_layers};
+pub use odmu_telemetry::REQUEST_ID_HEADER;
+pub use problem::{FieldError, PROBLEM_JSON, Problem};
+pub use server::{ServerConfig, Shutdown, serve, signal};

@@ -1,0 +1,165 @@
+//! The one table of odmu's services (DESIGN.md §1).
+//!
+//! The local gateway and stack read it; compose.yaml, Terraform and the CI pipeline are tested
+//! against it. Change a port or a prefix here and every place that disagrees fails a test.
+
+/// One service of the platform, as the load balancer and the other services see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Service {
+    /// Crate and binary name, also the name of the folder under `services/`.
+    pub name: &'static str,
+    /// Traffic port (the container port in production, the local port by default).
+    pub port: u16,
+    /// Public path prefix; the load balancer forwards `{prefix}` and `{prefix}/*` unchanged.
+    pub prefix: &'static str,
+    /// Name of the service's own database (one per service, never shared).
+    pub database: &'static str,
+    /// Environment variable through which other services find this one's base URL.
+    pub url_var: &'static str,
+    /// Services this one calls (the call graph is a DAG).
+    pub calls: &'static [&'static str],
+}
+
+impl Service {
+    /// Liveness path, also the load balancer's target group health check.
+    pub fn health_path(&self) -> String {
+        format!("{}/health", self.prefix)
+    }
+
+    /// Readiness path: database reachable, migrations applied, not shutting down.
+    pub fn ready_path(&self) -> String {
+        format!("{}/ready", self.prefix)
+    }
+
+    /// Path of the generated OpenAPI document.
+    pub fn openapi_path(&self) -> String {
+        format!("{}/openapi.json", self.prefix)
+    }
+
+    /// Whether a request path belongs to this service: exactly `{prefix}` or under `{prefix}/`.
+    /// `/billingx` is not `/billing`.
+    pub fn owns(&self, path: &str) -> bool {
+        match path.strip_prefix(self.prefix) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        }
+    }
+}
+
+/// Port of the local gateway that plays the load balancer.
+pub const GATEWAY_PORT: u16 = 8080;
+
+/// The five services, in start-up order (dependencies first).
+pub const SERVICES: [Service; 5] = [
+    Service {
+        name: "odmu_auth",
+        port: 3003,
+        prefix: "/auth",
+        database: "odmu_auth",
+        url_var: "AUTH_URL",
+        calls: &[],
+    },
+    Service {
+        name: "odmu_contractual",
+        port: 3004,
+        prefix: "/contract",
+        database: "odmu_contractual",
+        url_var: "CONTRACTUAL_URL",
+        calls: &["odmu_auth"],
+    },
+    Service {
+        name: "billing",
+        port: 3001,
+        prefix: "/billing",
+        database: "billing",
+        url_var: "BILLING_URL",
+        calls: &["odmu_contractual", "odmu_auth"],
+    },
+    Service {
+        name: "driver_api",
+        port: 3002,
+        prefix: "/driver",
+        database: "driver_api",
+        url_var: "DRIVER_API_URL",
+        calls: &["odmu_contractual", "billing", "odmu_auth"],
+    },
+    Service {
+        name: "client_app_api",
+        port: 3000,
+        prefix: "/client",
+        database: "client_app_api",
+        url_var: "CLIENT_APP_API_URL",
+        calls: &["odmu_contractual", "driver_api", "billing", "odmu_auth"],
+    },
+];
+
+/// The service with this name, if any.
+pub fn by_name(name: &str) -> Option<&'static Service> {
+    SERVICES.iter().find(|s| s.name == name)
+}
+
+/// The service that owns a request path, the way the load balancer's path rules decide it.
+pub fn route(path: &str) -> Option<&'static Service> {
+    SERVICES.iter().find(|s| s.owns(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_ports_prefixes_and_databases_are_unique() {
+        let names: HashSet<_> = SERVICES.iter().map(|s| s.name).collect();
+        let ports: HashSet<_> = SERVICES.iter().map(|s| s.port).collect();
+        let prefixes: HashSet<_> = SERVICES.iter().map(|s| s.prefix).collect();
+        let dbs: HashSet<_> = SERVICES.iter().map(|s| s.database).collect();
+        assert_eq!(names.len(), 5);
+        assert_eq!(ports.len(), 5);
+        assert_eq!(prefixes.len(), 5);
+        assert_eq!(dbs.len(), 5);
+        assert!(!ports.contains(&GATEWAY_PORT));
+    }
+
+    #[test]
+    fn call_graph_names_known_services_and_has_no_cycle() {
+        // Start-up order doubles as a topological order: every callee comes earlier.
+        for (i, s) in SERVICES.iter().enumerate() {
+            for callee in s.calls {
+                let j = SERVICES.iter().position(|c| c.name == *callee);
+                assert!(
+                    matches!(j, Some(j) if j < i),
+                    "{} calls {callee} out of order",
+                    s.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn routes_exact_prefix_and_subpaths_but_not_look_alikes() {
+        assert_eq!(route("/billing").map(|s| s.name), Some("billing"));
+        assert_eq!(route("/billing/").map(|s| s.name), Some("billing"));
+        assert_eq!(
+            route("/billing/v1/invoices").map(|s| s.name),
+            Some("billing")
+        );
+        assert_eq!(
+            route("/auth/.well-known/jwks.json").map(|s| s.port),
+            Some(3003)
+        );
+        assert_eq!(route("/billingx"), None);
+        assert_eq!(route("/"), None);
+        assert_eq!(route(""), None);
+        assert_eq!(route("/unknown"), None);
+        assert_eq!(route("/client2/health"), None);
+    }
+
+    #[test]
+    fn health_paths_live_under_the_prefix() {
+        let s = by_name("driver_api").unwrap();
+        assert_eq!(s.health_path(), "/driver/health");
+        assert_eq!(s.ready_path(), "/driver/ready");
+        assert_eq!(s.openapi_path(), "/driver/openapi.json");
+    }
+}
