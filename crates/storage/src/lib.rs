@@ -1,1 +1,311 @@
+//! The storage kit: `DATABASE_URL` to one sqlx `Any` pool on SQLite or PostgreSQL,
+//! migrations per backend, a readiness check, and (feature `testing`) a fresh database per test.
+//!
+//! Queries stay inside the portable subset of DESIGN.md §6 so one code path serves both.
 
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable as _};
+use odmu_config::{ConfigError, Env, Secret};
+use odmu_health::{BoxFuture, Check};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor as _, Transaction};
+
+#[cfg(feature = "testing")]
+mod testing;
+#[cfg(feature = "testing")]
+pub use testing::TestDatabase;
+
+pub use sqlx;
+
+/// The database behind a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file (local runs and the default test backend).
+    Sqlite,
+    /// A PostgreSQL server (production, compose, and CI's second test run).
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL's scheme names.
+    pub fn of_url(url: &str) -> Option<Self> {
+        if url.starts_with("sqlite:") {
+            Some(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Self::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+/// Storage settings.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    /// `DATABASE_URL`: `sqlite://path/file.db` or `postgres://user:pass@host:5432/db`. Secret:
+    /// it can hold a password.
+    pub database_url: Secret,
+    /// `DATABASE_MAX_CONNECTIONS` (default 10): pool size per process.
+    pub max_connections: u32,
+}
+
+impl StorageConfig {
+    /// Reads `DATABASE_URL` (default: `default_url`) and the pool size.
+    pub fn from_env(env: &Env, default_url: &str) -> Result<Self, ConfigError> {
+        let url = env.raw("DATABASE_URL").unwrap_or(default_url);
+        if Backend::of_url(url).is_none() {
+            return Err(ConfigError::invalid(
+                "DATABASE_URL",
+                "must start with sqlite: or postgres:// (the value is not shown: it may hold a password)",
+            ));
+        }
+        let max_connections = env.parse_or("DATABASE_MAX_CONNECTIONS", 10u32)?;
+        if max_connections == 0 {
+            return Err(ConfigError::invalid(
+                "DATABASE_MAX_CONNECTIONS",
+                "must be above 0",
+            ));
+        }
+        Ok(Self {
+            database_url: Secret::new(url.to_owned()),
+            max_connections,
+        })
+    }
+}
+
+/// A storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The URL is not a SQLite or PostgreSQL URL.
+    #[error("DATABASE_URL must start with sqlite: or postgres://")]
+    UnsupportedUrl,
+    /// The SQLite file's folder could not be created.
+    #[error("cannot create the folder of the SQLite database: {0}")]
+    Folder(#[source] std::io::Error),
+    /// A database error.
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    /// Migrations failed.
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A service's migrations, one set per backend (`migrations/sqlite`, `migrations/postgres`),
+/// embedded with `sqlx::migrate!`.
+#[derive(Debug)]
+pub struct Migrations {
+    /// For SQLite.
+    pub sqlite: Migrator,
+    /// For PostgreSQL.
+    pub postgres: Migrator,
+}
+
+impl Migrations {
+    fn for_backend(&self, backend: Backend) -> &Migrator {
+        match backend {
+            Backend::Sqlite => &self.sqlite,
+            Backend::Postgres => &self.postgres,
+        }
+    }
+}
+
+/// The service's database: one pool and the backend it talks to. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static DRIVERS: Once = Once::new();
+
+/// A SQLite URL with `mode=rwc` (create the file if missing), and its file path.
+fn sqlite_url(url: &str) -> (String, Option<String>) {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    if !params.iter().any(|p| p.starts_with("mode=")) {
+        params.push("mode=rwc");
+    }
+    let file = (path != ":memory:" && !path.is_empty()).then(|| path.to_owned());
+    (format!("sqlite://{path}?{}", params.join("&")), file)
+}
+
+impl Db {
+    /// Opens a pool on `url`. SQLite: the file and its folder are created, WAL and
+    /// `synchronous=NORMAL` set on every connection. Fails fast if the database is unreachable.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StorageError> {
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let backend = Backend::of_url(url).ok_or(StorageError::UnsupportedUrl)?;
+        let url = match backend {
+            Backend::Sqlite => {
+                let (url, file) = sqlite_url(url);
+                if let Some(parent) = file
+                    .as_deref()
+                    .map(std::path::Path::new)
+                    .and_then(|p| p.parent())
+                {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent).map_err(StorageError::Folder)?;
+                    }
+                }
+                url
+            }
+            Backend::Postgres => url.to_owned(),
+        };
+        let options: AnyConnectOptions = url.parse()?;
+        let mut pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(0)
+            .acquire_timeout(Duration::from_secs(3))
+            .idle_timeout(Duration::from_secs(300));
+        if backend == Backend::Sqlite {
+            pool = pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = pool.connect_with(options).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// [`Db::connect`], retried with exponential backoff for up to about `patience`: at start-up
+    /// the database may still be booting (compose, a fresh RDS instance).
+    pub async fn connect_with_retry(
+        config: &StorageConfig,
+        patience: Duration,
+    ) -> Result<Self, StorageError> {
+        let url = config.database_url.expose();
+        let max = config.max_connections;
+        let attempts = (patience.as_millis() / 500).clamp(1, 20) as usize;
+        (|| Self::connect(url, max))
+            .retry(
+                ExponentialBuilder::default()
+                    .with_min_delay(Duration::from_millis(100))
+                    .with_max_delay(Duration::from_secs(2))
+                    .with_max_times(attempts)
+                    .with_jitter(),
+            )
+            .when(|e| matches!(e, StorageError::Sqlx(_)))
+            .notify(|e, wait| tracing::warn!(error = %e, ?wait, "database not reachable yet"))
+            .await
+    }
+
+    /// Applies the migrations for this backend. Safe when several processes start at once:
+    /// sqlx takes an advisory lock on PostgreSQL, and SQLite serialises writers.
+    pub async fn migrate(&self, migrations: &Migrations) -> Result<(), StorageError> {
+        migrations.for_backend(self.backend).run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The pool, for queries.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`): a plain `BEGIN` that reads and then writes can fail with
+    /// "database is locked" under concurrency.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Any>, StorageError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Closes the pool: every later query fails.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The readiness check: the database answers and has at least the latest migration.
+    pub fn check(&self, migrations: &Migrations) -> Arc<dyn Check> {
+        let latest = migrations
+            .for_backend(self.backend)
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0);
+        Arc::new(DatabaseCheck {
+            pool: self.pool.clone(),
+            latest,
+        })
+    }
+}
+
+struct DatabaseCheck {
+    pool: AnyPool,
+    latest: i64,
+}
+
+impl Check for DatabaseCheck {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+
+    fn check(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            let applied: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM _sqlx_migrations WHERE success",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| {
+                tracing::debug!(error = %e, "database check failed");
+                "unreachable".to_owned()
+            })?;
+            if applied < self.latest {
+                return Err(format!("migration {} not applied", self.latest));
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode_and_keep_other_params() {
+        assert_eq!(
+            sqlite_url("sqlite://.data/billing.db"),
+            (
+                "sqlite://.data/billing.db?mode=rwc".into(),
+                Some(".data/billing.db".into())
+            )
+        );
+        assert_eq!(
+            sqlite_url("sqlite:x.db?mode=ro&cache=shared").0,
+            "sqlite://x.db?mode=ro&cache=shared"
+        );
+    }
+
+    #[test]
+    fn database_url_errors_name_the_variable_but_not_the_value() {
+        let env = Env::from_pairs([("DATABASE_URL", "mysql://root:hunter2@db/x")]);
+        let msg = StorageConfig::from_env(&env, "sqlite://x.db")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("DATABASE_URL"));
+        assert!(!msg.contains("hunter2"));
+        let cfg = StorageConfig::from_env(&Env::default(), "sqlite://x.db").unwrap();
+        assert!(!format!("{cfg:?}").contains("x.db"));
+    }
+}
