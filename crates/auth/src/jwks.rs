@@ -54,10 +54,10 @@ impl KeyCache {
     pub(crate) async fn get(&self, kid: &str) -> Result<Arc<Key>, AuthError> {
         {
             let keys = self.keys.read().await;
-            if let Some(key) = keys.by_kid.get(kid) {
-                if self.is_fresh(&keys) {
-                    return Ok(key.clone());
-                }
+            if let Some(key) = keys.by_kid.get(kid)
+                && self.is_fresh(&keys)
+            {
+                return Ok(key.clone());
             }
         }
         self.refresh().await;

@@ -88,10 +88,10 @@ impl ServiceClient {
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let mut headers = reqwest::header::HeaderMap::new();
         odmu_telemetry::inject_trace_context(&mut headers);
-        if let Some(id) = current_request_id().filter(|id| !id.is_empty()) {
-            if let Ok(value) = id.parse() {
-                headers.insert(REQUEST_ID_HEADER, value);
-            }
+        if let Some(id) = current_request_id().filter(|id| !id.is_empty())
+            && let Ok(value) = id.parse()
+        {
+            headers.insert(REQUEST_ID_HEADER, value);
         }
         self.http
             .request(method, format!("{}{path}", self.base_url))

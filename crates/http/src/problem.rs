@@ -189,9 +189,15 @@ impl From<JsonRejection> for Problem {
         match rejection {
             JsonRejection::JsonDataError(e) => {
                 // Name the offending field: serde_path_to_error sits under axum's error.
-                let source = std::error::Error::source(&e).and_then(|s| {
-                    s.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>()
-                });
+                let mut source = None;
+                let mut next = std::error::Error::source(&e);
+                while let Some(err) = next {
+                    source = err.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>();
+                    if source.is_some() {
+                        break;
+                    }
+                    next = err.source();
+                }
                 let problem =
                     Self::unprocessable("The JSON body does not match the expected shape.");
                 match source {

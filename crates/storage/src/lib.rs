@@ -149,10 +149,9 @@ impl Db {
                     .as_deref()
                     .map(std::path::Path::new)
                     .and_then(|p| p.parent())
+                    && !parent.as_os_str().is_empty()
                 {
-                    if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent).map_err(StorageError::Folder)?;
-                    }
+                    std::fs::create_dir_all(parent).map_err(StorageError::Folder)?;
                 }
                 url
             }

@@ -49,49 +49,58 @@ impl Service {
 /// Port of the local gateway that plays the load balancer.
 pub const GATEWAY_PORT: u16 = 8080;
 
+/// odmu_auth: see DESIGN.md §1.
+pub const AUTH: Service = Service {
+    name: "odmu_auth",
+    port: 3003,
+    prefix: "/auth",
+    database: "odmu_auth",
+    url_var: "AUTH_URL",
+    calls: &[],
+};
+
+/// odmu_contractual: see DESIGN.md §1.
+pub const CONTRACTUAL: Service = Service {
+    name: "odmu_contractual",
+    port: 3004,
+    prefix: "/contract",
+    database: "odmu_contractual",
+    url_var: "CONTRACTUAL_URL",
+    calls: &["odmu_auth"],
+};
+
+/// billing: see DESIGN.md §1.
+pub const BILLING: Service = Service {
+    name: "billing",
+    port: 3001,
+    prefix: "/billing",
+    database: "billing",
+    url_var: "BILLING_URL",
+    calls: &["odmu_contractual", "odmu_auth"],
+};
+
+/// driver_api: see DESIGN.md §1.
+pub const DRIVER_API: Service = Service {
+    name: "driver_api",
+    port: 3002,
+    prefix: "/driver",
+    database: "driver_api",
+    url_var: "DRIVER_API_URL",
+    calls: &["odmu_contractual", "billing", "odmu_auth"],
+};
+
+/// client_app_api: see DESIGN.md §1.
+pub const CLIENT_APP_API: Service = Service {
+    name: "client_app_api",
+    port: 3000,
+    prefix: "/client",
+    database: "client_app_api",
+    url_var: "CLIENT_APP_API_URL",
+    calls: &["odmu_contractual", "driver_api", "billing", "odmu_auth"],
+};
+
 /// The five services, in start-up order (dependencies first).
-pub const SERVICES: [Service; 5] = [
-    Service {
-        name: "odmu_auth",
-        port: 3003,
-        prefix: "/auth",
-        database: "odmu_auth",
-        url_var: "AUTH_URL",
-        calls: &[],
-    },
-    Service {
-        name: "odmu_contractual",
-        port: 3004,
-        prefix: "/contract",
-        database: "odmu_contractual",
-        url_var: "CONTRACTUAL_URL",
-        calls: &["odmu_auth"],
-    },
-    Service {
-        name: "billing",
-        port: 3001,
-        prefix: "/billing",
-        database: "billing",
-        url_var: "BILLING_URL",
-        calls: &["odmu_contractual", "odmu_auth"],
-    },
-    Service {
-        name: "driver_api",
-        port: 3002,
-        prefix: "/driver",
-        database: "driver_api",
-        url_var: "DRIVER_API_URL",
-        calls: &["odmu_contractual", "billing", "odmu_auth"],
-    },
-    Service {
-        name: "client_app_api",
-        port: 3000,
-        prefix: "/client",
-        database: "client_app_api",
-        url_var: "CLIENT_APP_API_URL",
-        calls: &["odmu_contractual", "driver_api", "billing", "odmu_auth"],
-    },
-];
+pub const SERVICES: [Service; 5] = [AUTH, CONTRACTUAL, BILLING, DRIVER_API, CLIENT_APP_API];
 
 /// The service with this name, if any.
 pub fn by_name(name: &str) -> Option<&'static Service> {

@@ -1,0 +1,326 @@
+//! The conformance checks every service passes; [`crate::conformance_tests!`] runs each as a
+//! test of the service's own suite.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::post;
+use odmu_http::Json;
+use odmu_runtime::App;
+use reqwest::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{ServiceProcess, TestApp};
+
+/// A body shape for the echo route the checks add: the services' domain endpoints come with
+/// later issues, and the body rules (limit, JSON, content type, unknown fields) are the same
+/// layers and extractors for every route.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Echo {
+    text: String,
+}
+
+fn echo_route(prefix: &str) -> Router {
+    Router::new().route(
+        &format!("{prefix}/v1/conformance/echo"),
+        post(|Json(e): Json<Echo>| async move { Json(e) }),
+    )
+}
+
+async fn spawn<A: App>() -> TestApp {
+    TestApp::spawn_with::<A>(&[], Some(echo_route(A::service().prefix))).await
+}
+
+/// Asserts a problem+json answer with this status, and returns its body.
+pub async fn expect_problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json",
+        "problem+json"
+    );
+    let body: Value = response.json().await.expect("JSON body");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["title"].is_string() && body["type"].is_string(),
+        "{body}"
+    );
+    body
+}
+
+/// `{prefix}/health` is 200 `{"status":"ok"}`.
+pub async fn health_is_ok<A: App>() {
+    let app = spawn::<A>().await;
+    let res = app
+        .http
+        .get(app.url(&A::service().health_path()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        serde_json::json!({"status": "ok"})
+    );
+}
+
+/// `{prefix}/ready` is 200 with a migrated database, and 503 once it is unreachable.
+pub async fn ready_follows_the_database<A: App>() {
+    let app = spawn::<A>().await;
+    let ready = app.url(&A::service().ready_path());
+    let res = app.http.get(&ready).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["checks"]["database"],
+        "ok"
+    );
+
+    app.db().close().await;
+    let body = expect_problem(app.http.get(&ready).send().await.unwrap(), 503).await;
+    assert_eq!(body["checks"]["database"], "unreachable");
+    // Liveness does not depend on the database.
+    let res = app
+        .http
+        .get(app.url(&A::service().health_path()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// `{prefix}/openapi.json` is an OpenAPI 3.1 document that lists the probes.
+pub async fn openapi_document_is_valid<A: App>() {
+    let app = spawn::<A>().await;
+    let s = A::service();
+    let res = app
+        .http
+        .get(app.url(&s.openapi_path()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: Value = res.json().await.unwrap();
+    let version = doc["openapi"].as_str().unwrap_or_default();
+    assert!(version.starts_with("3.1"), "openapi {version}");
+    assert_eq!(doc["info"]["title"], s.name);
+    assert!(doc["info"]["version"].is_string());
+    for path in [s.health_path(), s.ready_path(), s.openapi_path()] {
+        assert!(doc["paths"][&path]["get"].is_object(), "{path} documented");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // Every path the document lists is served under the prefix.
+    for path in doc["paths"].as_object().unwrap().keys() {
+        assert!(s.owns(path), "{path} outside {}", s.prefix);
+    }
+}
+
+/// `x-request-id` is echoed when sent and generated when absent.
+pub async fn request_id_is_echoed_or_generated<A: App>() {
+    let app = spawn::<A>().await;
+    let url = app.url(&A::service().health_path());
+    let res = app
+        .http
+        .get(&url)
+        .header("x-request-id", "req-abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "req-abc-123");
+    let res = app.http.get(&url).send().await.unwrap();
+    let generated = res.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(generated.len(), 36, "a UUID: {generated}");
+    // Errors carry it too.
+    let res = app.http.get(app.url("/nowhere")).send().await.unwrap();
+    assert!(res.headers().contains_key("x-request-id"));
+}
+
+/// Paths outside the service's routes are 404 problem+json; a wrong method is 405.
+pub async fn unknown_routes_are_404_problems<A: App>() {
+    let app = spawn::<A>().await;
+    let prefix = A::service().prefix;
+    for path in [
+        "/".to_owned(),
+        "/unknown".to_owned(),
+        format!("{prefix}x/health"),
+        format!("{prefix}/v1/no-such-thing"),
+    ] {
+        let body = expect_problem(app.http.get(app.url(&path)).send().await.unwrap(), 404).await;
+        assert_eq!(body["instance"], path.as_str());
+    }
+    let res = app
+        .http
+        .delete(app.url(&A::service().health_path()))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 405).await;
+}
+
+/// Bodies: over 64 KiB is 413, bad JSON 400, wrong content type 415, unknown field 422.
+pub async fn bad_bodies_are_4xx_problems<A: App>() {
+    let app = spawn::<A>().await;
+    let url = app.url(&format!("{}/v1/conformance/echo", A::service().prefix));
+    let post = |body: Vec<u8>, content_type: &'static str| {
+        app.http
+            .post(&url)
+            .header("content-type", content_type)
+            .body(body)
+    };
+
+    let ok = post(br#"{"text":"hi"}"#.to_vec(), "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+
+    let big = format!(r#"{{"text":"{}"}}"#, "x".repeat(70 * 1024)).into_bytes();
+    expect_problem(post(big, "application/json").send().await.unwrap(), 413).await;
+
+    let body = expect_problem(
+        post(b"{\"text\":".to_vec(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("not valid JSON"),
+        "{body}"
+    );
+
+    expect_problem(
+        post(br#"{"text":"hi"}"#.to_vec(), "text/plain")
+            .send()
+            .await
+            .unwrap(),
+        415,
+    )
+    .await;
+
+    let body = expect_problem(
+        post(
+            br#"{"text":"hi","admin":true}"#.to_vec(),
+            "application/json",
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("admin"),
+        "{body}"
+    );
+
+    let body = expect_problem(
+        post(br#"{"text":5}"#.to_vec(), "application/json")
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(body["errors"][0]["field"], "text", "{body}");
+}
+
+/// The real binary: on SIGTERM readiness turns 503 at once while liveness stays 200 during
+/// the drain, and the process exits 0.
+pub async fn sigterm_drains_and_exits_zero<A: App>(binary: &str) {
+    let database = odmu_storage::TestDatabase::new().await;
+    let mut process = ServiceProcess::start(
+        binary,
+        &[
+            ("DATABASE_URL", database.url()),
+            ("SHUTDOWN_DELAY_MS", "1500"),
+        ],
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let health = format!("{}{}", process.base_url, A::service().health_path());
+    let ready = format!("{}{}", process.base_url, A::service().ready_path());
+    assert_eq!(http.get(&ready).send().await.unwrap().status(), 200);
+
+    process.terminate();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1000);
+    let mut saw_503 = false;
+    while tokio::time::Instant::now() < deadline {
+        let r = http.get(&ready).send().await.unwrap();
+        if r.status() == 503 {
+            saw_503 = true;
+            assert_eq!(http.get(&health).send().await.unwrap().status(), 200);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(saw_503, "readiness answers 503 during the drain");
+    assert_eq!(process.wait(Duration::from_secs(15)).await, Some(0));
+}
+
+/// The real binary with a bad value refuses to start, naming the variable.
+pub async fn bad_configuration_stops_startup(binary: &str) {
+    for (var, value) in [
+        ("PORT", "eighty"),
+        ("LOG_FORMAT", "xml"),
+        ("AUTH_URL", "auth:3003"),
+    ] {
+        let out = tokio::time::timeout(
+            Duration::from_secs(20),
+            tokio::process::Command::new(binary)
+                .env_clear()
+                .env(var, value)
+                .output(),
+        )
+        .await
+        .expect("exits promptly")
+        .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(var), "stderr names {var}: {stderr}");
+    }
+}
+
+/// Declares the conformance tests for a service: `conformance_tests!(crate::App, binary)`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($app:ty, $binary:expr) => {
+        #[tokio::test]
+        async fn health_answers_ok() {
+            $crate::checks::health_is_ok::<$app>().await;
+        }
+        #[tokio::test]
+        async fn ready_answers_200_and_503_while_the_database_is_unreachable() {
+            $crate::checks::ready_follows_the_database::<$app>().await;
+        }
+        #[tokio::test]
+        async fn openapi_json_is_a_valid_openapi_31_document() {
+            $crate::checks::openapi_document_is_valid::<$app>().await;
+        }
+        #[tokio::test]
+        async fn request_id_is_echoed_and_generated_when_absent() {
+            $crate::checks::request_id_is_echoed_or_generated::<$app>().await;
+        }
+        #[tokio::test]
+        async fn unknown_routes_are_404_problem_json() {
+            $crate::checks::unknown_routes_are_404_problems::<$app>().await;
+        }
+        #[tokio::test]
+        async fn oversized_malformed_and_mistyped_bodies_are_4xx_problem_json() {
+            $crate::checks::bad_bodies_are_4xx_problems::<$app>().await;
+        }
+        #[tokio::test]
+        async fn sigterm_turns_readiness_503_drains_and_exits_zero() {
+            $crate::checks::sigterm_drains_and_exits_zero::<$app>($binary).await;
+        }
+        #[tokio::test]
+        async fn a_bad_configuration_value_stops_startup_naming_the_variable() {
+            $crate::checks::bad_configuration_stops_startup($binary).await;
+        }
+    };
+}

@@ -1,0 +1,3 @@
+//! What every odmu service promises (DESIGN.md §3, §8), checked over HTTP on real ports.
+
+odmu_testkit::conformance_tests!(driver_api::DriverApi, env!("CARGO_BIN_EXE_driver_api"));

@@ -1,0 +1,3 @@
+//! What every odmu service promises (DESIGN.md §3, §8), checked over HTTP on real ports.
+
+odmu_testkit::conformance_tests!(odmu_auth::OdmuAuth, env!("CARGO_BIN_EXE_odmu_auth"));
