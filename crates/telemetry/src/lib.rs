@@ -197,10 +197,11 @@ pub fn on_response<B>(response: &Response<B>, latency: Duration, span: &Span) {
     span.record("latency_ms", latency_ms);
     // A disabled span is a filtered-out probe span (or logging is off): log at DEBUG.
     let probe = span.metadata().is_none_or(|m| *m.level() == Level::DEBUG);
+    // Status and latency are on the span, which every log line of the request carries.
     if probe {
-        tracing::debug!(status, latency_ms, "request completed");
+        tracing::debug!("request completed");
     } else {
-        tracing::info!(status, latency_ms, "request completed");
+        tracing::info!("request completed");
     }
 }
 

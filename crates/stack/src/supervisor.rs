@@ -1,0 +1,153 @@
+//! One service as a child process: started, its output prefixed, restarted with backoff when
+//! it crashes, and stopped with SIGTERM (then SIGKILL if it does not drain in time).
+
+use std::ffi::OsString;
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use backon::{BackoffBuilder as _, ExponentialBuilder};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use odmu_topology::Service;
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+
+/// How long a service may drain after SIGTERM before it is killed.
+const STOP_GRACE: Duration = Duration::from_secs(15);
+/// A run this long counts as healthy: the next crash starts the backoff again.
+const STABLE_AFTER: Duration = Duration::from_secs(30);
+
+/// What to run for one service.
+pub struct ChildSpec {
+    /// The service.
+    pub service: &'static Service,
+    /// The program (this binary) and its arguments (`service <name>`).
+    pub program: PathBuf,
+    /// Arguments.
+    pub args: Vec<OsString>,
+    /// Variables set on top of the inherited environment.
+    pub env: Vec<(String, String)>,
+}
+
+/// Writes one line of a child's output, prefixed with its name (coloured on a terminal).
+pub fn print_prefixed(name: &str, line: &str) {
+    let colour = colour_of(name);
+    let mut out = std::io::stdout().lock();
+    let _ = if std::io::stdout().is_terminal() {
+        writeln!(out, "\x1b[{colour}m{name:>16} |\x1b[0m {line}")
+    } else {
+        writeln!(out, "{name:>16} | {line}")
+    };
+}
+
+fn colour_of(name: &str) -> u8 {
+    // Stable per name, from the six readable ANSI colours.
+    31 + (name.bytes().map(u32::from).sum::<u32>() % 6) as u8
+}
+
+fn pump(name: &'static str, stream: impl AsyncRead + Unpin + Send + 'static) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            print_prefixed(name, &line);
+        }
+    });
+}
+
+fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
+    let mut child = Command::new(&spec.program)
+        .args(&spec.args)
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group: the terminal's Ctrl-C reaches the stack only, which then
+        // stops the services in order instead of racing them.
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()?;
+    if let Some(out) = child.stdout.take() {
+        pump(spec.service.name, out);
+    }
+    if let Some(err) = child.stderr.take() {
+        pump(spec.service.name, err);
+    }
+    Ok(child)
+}
+
+async fn stop(name: &'static str, child: &mut Child) {
+    if let Some(pid) = child.id() {
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+    }
+    match tokio::time::timeout(STOP_GRACE, child.wait()).await {
+        Ok(Ok(status)) if status.success() => {}
+        Ok(Ok(status)) => print_prefixed("odmu", &format!("{name} stopped: {status}")),
+        _ => {
+            print_prefixed("odmu", &format!("{name} did not drain in time; killing it"));
+            let _ = child.kill().await;
+        }
+    }
+}
+
+async fn stop_requested(stopping: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns must not live across later awaits.
+    let _ = stopping.wait_for(|s| *s).await;
+}
+
+/// Runs the service until `stopping` turns true, restarting it after crashes with an
+/// exponential backoff (250 ms doubling to 10 s, reset after a stable run).
+pub async fn supervise(spec: ChildSpec, mut stopping: watch::Receiver<bool>) {
+    let name = spec.service.name;
+    let backoff = || {
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(250))
+            .with_max_delay(Duration::from_secs(10))
+            .without_max_times()
+            .build()
+    };
+    let mut delays = backoff();
+    loop {
+        let mut child = match spawn(&spec) {
+            Ok(c) => c,
+            Err(e) => {
+                print_prefixed("odmu", &format!("cannot start {name}: {e}"));
+                return;
+            }
+        };
+        let started = Instant::now();
+        print_prefixed(
+            "odmu",
+            &format!("started {name} pid={}", child.id().unwrap_or_default()),
+        );
+        let status = tokio::select! {
+            status = child.wait() => status,
+            () = stop_requested(&mut stopping) => {
+                stop(name, &mut child).await;
+                return;
+            }
+        };
+        let stopped = *stopping.borrow();
+        if stopped {
+            return;
+        }
+        if started.elapsed() > STABLE_AFTER {
+            delays = backoff();
+        }
+        let delay = delays.next().unwrap_or(Duration::from_secs(10));
+        let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
+        print_prefixed(
+            "odmu",
+            &format!(
+                "{name} exited ({status}); restarting in {} ms",
+                delay.as_millis()
+            ),
+        );
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = stop_requested(&mut stopping) => return,
+        }
+    }
+}

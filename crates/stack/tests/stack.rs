@@ -1,0 +1,231 @@
+//! `odmu` as a user runs it: five service processes, the gateway, routing, a crash and its
+//! restart, and a graceful stop.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use odmu_topology::SERVICES;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+/// The stack's output lines, collected as they come.
+#[derive(Clone, Default)]
+struct Output(Arc<Mutex<Vec<String>>>);
+
+impl Output {
+    fn find(&self, pred: &dyn Fn(&str) -> bool, skip: usize) -> Option<String> {
+        let lines = self.0.lock().unwrap();
+        lines.iter().skip(skip).find(|l| pred(l)).cloned()
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    async fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool, skip: usize) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            if let Some(line) = self.find(&pred, skip) {
+                return line;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for {what}; output:\n{}",
+                self.0.lock().unwrap().join("\n")
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn free_offset() -> u16 {
+    // Six ports in the same relative layout as 3000-3004 and 8080, all free right now.
+    for attempt in 0..200u16 {
+        let offset = 20000 + (std::process::id() as u16 % 200) * 50 + attempt * 7;
+        let ports: Vec<u16> = SERVICES
+            .iter()
+            .map(|s| s.port + offset)
+            .chain([odmu_topology::GATEWAY_PORT + offset])
+            .collect();
+        if ports
+            .iter()
+            .all(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        {
+            return offset;
+        }
+    }
+    panic!("no free ports");
+}
+
+struct Stack {
+    child: Child,
+    output: Output,
+    gateway: String,
+    _data: tempfile::TempDir,
+}
+
+async fn start_stack() -> Stack {
+    let data = tempfile::tempdir().unwrap();
+    let offset = free_offset();
+    let gateway_port = odmu_topology::GATEWAY_PORT + offset;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_odmu"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("ODMU_PORT_OFFSET", offset.to_string())
+        .env("ODMU_GATEWAY_PORT", gateway_port.to_string())
+        .env("RUST_LOG", "info")
+        .env_remove("LOG_FORMAT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let output = Output::default();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let sink = output.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            sink.0.lock().unwrap().push(line);
+        }
+    });
+    output
+        .wait_for("the stack to be up", |l| l.contains("odmu is up"), 0)
+        .await;
+    Stack {
+        child,
+        output,
+        gateway: format!("http://127.0.0.1:{gateway_port}"),
+        _data: data,
+    }
+}
+
+fn pid_in(line: &str) -> i32 {
+    line.rsplit("pid=").next().unwrap().trim().parse().unwrap()
+}
+
+fn alive(pid: i32) -> bool {
+    kill(Pid::from_raw(pid), None).is_ok()
+}
+
+#[tokio::test]
+async fn the_local_stack_routes_like_the_load_balancer_restarts_crashes_and_stops_cleanly() {
+    let mut stack = start_stack().await;
+    let http = reqwest::Client::new();
+    let gw = &stack.gateway;
+
+    // Every prefix reaches its own service, with the path unchanged.
+    for s in &SERVICES {
+        let res = http
+            .get(format!("{gw}{}", s.health_path()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{}", s.name);
+        assert_eq!(res.json::<Value>().await.unwrap()["status"], "ok");
+        let doc: Value = http
+            .get(format!("{gw}{}", s.openapi_path()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(doc["info"]["title"], s.name, "routed to the owner");
+        // A path under the prefix that the service lacks: its own 404, naming the full path.
+        let path = format!("{}/v1/not-here?x=1", s.prefix);
+        let res = http.get(format!("{gw}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 404);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["instance"], format!("{}/v1/not-here", s.prefix));
+        // The bare prefix is the service's too.
+        let res = http.get(format!("{gw}{}", s.prefix)).send().await.unwrap();
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["instance"], s.prefix);
+    }
+
+    // Nothing else is routed: the gateway's own 404 problem.
+    for path in [
+        "/",
+        "/unknown",
+        "/billingx",
+        "/authx/health",
+        "/clients/health",
+        "/health",
+    ] {
+        let res = http.get(format!("{gw}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["detail"], "No service serves this path.", "{path}");
+    }
+
+    // A crashed service is restarted.
+    let started = stack
+        .output
+        .wait_for("billing's pid", |l| l.contains("started billing pid="), 0)
+        .await;
+    let old_pid = pid_in(&started);
+    let mark = stack.output.len();
+    kill(Pid::from_raw(old_pid), Signal::SIGKILL).unwrap();
+    stack
+        .output
+        .wait_for("the crash report", |l| l.contains("billing exited"), mark)
+        .await;
+    let restarted = stack
+        .output
+        .wait_for("the restart", |l| l.contains("started billing pid="), mark)
+        .await;
+    assert_ne!(pid_in(&restarted), old_pid);
+    let health = format!("{gw}/billing/health");
+    let mut back = false;
+    for _ in 0..200 {
+        if http
+            .get(&health)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(back, "billing answers again through the gateway");
+
+    // SIGTERM stops everything gracefully and exits 0.
+    let pids: Vec<i32> = SERVICES
+        .iter()
+        .map(|s| {
+            let line = stack
+                .output
+                .find(
+                    &|l: &str| l.contains(&format!("started {} pid=", s.name)),
+                    0,
+                )
+                .unwrap();
+            if s.name == "billing" {
+                pid_in(&restarted)
+            } else {
+                pid_in(&line)
+            }
+        })
+        .collect();
+    kill(
+        Pid::from_raw(stack.child.id().unwrap() as i32),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(30), stack.child.wait())
+        .await
+        .expect("stops in time")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+    for pid in pids {
+        assert!(!alive(pid), "service process {pid} is gone");
+    }
+    assert!(http.get(&health).send().await.is_err(), "gateway closed");
+}
