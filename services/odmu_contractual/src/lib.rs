@@ -2,14 +2,10 @@
 //!
 //! Serves everything under `{prefix}` (DESIGN.md §1); its public API is in DESIGN.md §5.
 
-use std::sync::Arc;
-
 use axum::Router;
-use axum::extract::FromRef;
-use odmu_authn::Verifier;
 use odmu_config::{ConfigError, Env};
 use odmu_runtime::{App, Platform};
-use odmu_storage::{Db, Migrations};
+use odmu_storage::Migrations;
 use odmu_topology::Service;
 
 /// The odmu_contractual service.
@@ -20,34 +16,11 @@ static MIGRATIONS: Migrations = Migrations {
     postgres: sqlx::migrate!("migrations/postgres"),
 };
 
-/// Handler state: cheap to clone, parts taken with `State<Db>`, `State<Verifier>`, or
-/// `Authenticated` / `Auth<R>` for the caller's token.
-#[derive(Clone)]
-pub struct AppState(Arc<Platform>);
-
-impl AppState {
-    /// State over the platform's parts.
-    pub fn new(platform: Platform) -> Self {
-        Self(Arc::new(platform))
-    }
-}
-
-impl FromRef<AppState> for Db {
-    fn from_ref(state: &AppState) -> Self {
-        state.0.db.clone()
-    }
-}
-
-impl FromRef<AppState> for Verifier {
-    fn from_ref(state: &AppState) -> Self {
-        state.0.verifier.clone()
-    }
-}
-
-/// The service's own routes (`{prefix}/v1/...`). Handlers take `Auth<R>` or
-/// `Authenticated` to require a token; the domain endpoints arrive with their issues.
-pub fn router(state: AppState) -> Router {
-    Router::new().with_state(state)
+/// The service's own routes (`{prefix}/v1/...`). The state is the runtime's [`Platform`]
+/// (take `State<Db>`, or `Authenticated` / `Auth<R>` for the caller's token) until the service
+/// needs more; the domain endpoints arrive with their issues.
+pub fn router(platform: Platform) -> Router {
+    Router::new().with_state(platform)
 }
 
 /// The OpenAPI document of the routes above.
@@ -74,7 +47,7 @@ impl App for Contractual {
     }
 
     fn router(_config: Self::Config, platform: Platform) -> Router {
-        router(AppState::new(platform))
+        router(platform)
     }
 
     fn openapi() -> utoipa::openapi::OpenApi {
