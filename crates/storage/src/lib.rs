@@ -187,13 +187,15 @@ impl Db {
     ) -> Result<Self, StorageError> {
         let url = config.database_url.expose();
         let max = config.max_connections;
-        let attempts = (patience.as_millis() / 500).clamp(1, 20) as usize;
+        // Each attempt itself waits up to the pool's acquire timeout; the backoff's own sleeps
+        // are bounded by `patience`.
         (|| Self::connect(url, max))
             .retry(
                 ExponentialBuilder::default()
                     .with_min_delay(Duration::from_millis(100))
                     .with_max_delay(Duration::from_secs(2))
-                    .with_max_times(attempts)
+                    .without_max_times()
+                    .with_total_delay(Some(patience))
                     .with_jitter(),
             )
             .when(|e| matches!(e, StorageError::Sqlx(_)))
