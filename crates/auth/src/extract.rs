@@ -3,6 +3,7 @@
 use std::marker::PhantomData;
 
 use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -26,9 +27,9 @@ impl Authenticated {
     }
 }
 
-fn bearer(parts: &Parts) -> Result<&str, AuthError> {
-    let value = parts
-        .headers
+/// The bearer token of a request's headers.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, AuthError> {
+    let value = headers
         .get(AUTHORIZATION)
         .ok_or(AuthError::MissingToken)?
         .to_str()
@@ -45,7 +46,7 @@ async fn claims_of(parts: &mut Parts, verifier: &Verifier) -> Result<Claims, Aut
     if let Some(claims) = parts.extensions.get::<Claims>() {
         return Ok(claims.clone());
     }
-    let claims = verifier.verify(bearer(parts)?).await?;
+    let claims = verifier.verify(bearer_token(&parts.headers)?).await?;
     parts.extensions.insert(claims.clone());
     Ok(claims)
 }
@@ -91,6 +92,8 @@ roles! {
     Service => [Service];
     /// Riders, or services acting for them.
     RiderOrService => [Rider, Service];
+    /// Any person with an account (not a service).
+    User => [Rider, Driver, Admin];
 }
 
 /// A verified token whose role is in `R`: 401 without a valid token, 403 with another role.

@@ -5,9 +5,13 @@
 //! cooldown, so a flood of made-up `kid`s cannot turn into a flood of JWKS fetches. Only
 //! asymmetric algorithms from an allow-list are accepted; `iss`, `aud`, `exp` and `nbf` are
 //! always checked. Handlers take [`Authenticated`] (any valid token) or [`Auth<R>`] (a role).
+//!
+//! The other direction, calling another service, takes a `client_credentials` token from
+//! [`ServiceTokens`], which caches it and fetches one at a time.
 
 mod extract;
 mod jwks;
+mod service_token;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,9 +22,11 @@ use odmu_http::Problem;
 use serde::{Deserialize, Serialize};
 
 pub use extract::{
-    Admin, Auth, Authenticated, Driver, Rider, RiderOrService, Roles, Service, require_token,
+    Admin, Auth, Authenticated, Driver, Rider, RiderOrService, Roles, Service, User, bearer_token,
+    require_token,
 };
 use jwks::KeyCache;
+pub use service_token::{ServiceTokenConfig, ServiceTokenError, ServiceTokens, TOKEN_PATH};
 
 /// Where odmu_auth publishes its public keys, under `AUTH_URL`.
 pub const JWKS_PATH: &str = "/auth/.well-known/jwks.json";

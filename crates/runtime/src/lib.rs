@@ -37,6 +37,15 @@ pub trait App: 'static {
     /// Its migrations for each backend.
     fn migrations() -> &'static Migrations;
 
+    /// One-off work after migrations and before serving (bootstrap accounts, seed data).
+    /// It must be idempotent: every task of the service runs it at every start.
+    fn prepare(
+        _config: &Self::Config,
+        _platform: &Platform,
+    ) -> impl std::future::Future<Output = Result<(), String>> + Send {
+        async { Ok(()) }
+    }
+
     /// Its routes, all under its prefix. Probes, OpenAPI, the fallback and layers are added.
     fn router(config: Self::Config, platform: Platform) -> Router;
 
@@ -119,6 +128,9 @@ pub enum StartError {
     /// The database could not be opened or migrated.
     #[error("database: {0}")]
     Storage(#[from] StorageError),
+    /// The service's own preparation failed.
+    #[error("preparing the service: {0}")]
+    Prepare(String),
     /// Serving failed.
     #[error("server: {0}")]
     Serve(#[source] std::io::Error),
@@ -191,6 +203,9 @@ pub async fn start<A: App>(
         db: db.clone(),
         verifier,
     };
+    A::prepare(&app_config, &platform)
+        .await
+        .map_err(StartError::Prepare)?;
     let mut router = A::router(app_config, platform)
         .merge(odmu_health::routes(service.prefix, readiness.clone()))
         .merge(openapi::route::<A>(service));

@@ -20,6 +20,23 @@ pub use testing::TestDatabase;
 
 pub use sqlx;
 
+/// Milliseconds since the epoch, as stored in BIGINT columns.
+pub fn now_millis() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A stored time (milliseconds since the epoch) as RFC 3339 UTC, the form JSON answers use.
+pub fn rfc3339(millis: i64) -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
 /// The database behind a URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -282,6 +299,12 @@ impl Check for DatabaseCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_times_format_as_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_764_000_000_123), "2025-11-24T16:00:00.123Z");
+    }
 
     #[test]
     fn sqlite_urls_get_create_mode_and_keep_other_params() {

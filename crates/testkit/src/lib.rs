@@ -20,7 +20,8 @@ pub use process::ServiceProcess;
 /// An address where nothing listens, for `AUTH_URL` in tests that need no odmu_auth.
 pub const NOWHERE: &str = "http://127.0.0.1:9";
 
-/// A service running inside the test process on a real port, with its own fresh database.
+/// A service running inside the test process on a real port, with its own fresh database
+/// and data folder (both kept across [`TestApp::restart`]).
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
@@ -29,7 +30,9 @@ pub struct TestApp {
     db: Db,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
-    _database: TestDatabase,
+    vars: Vec<(String, String)>,
+    database: TestDatabase,
+    data_dir: tempfile::TempDir,
 }
 
 impl TestApp {
@@ -38,27 +41,75 @@ impl TestApp {
         Self::spawn_with::<A>(&[], None).await
     }
 
-    /// Starts `A` with extra environment variables and extra routes merged in.
-    ///
-    /// # Panics
-    /// When the service cannot start: the test cannot go on.
+    /// Starts `A` with extra environment variables and extra routes merged in. Unless given,
+    /// `AUTH_URL` is the app's own address (odmu_auth then verifies its own tokens over HTTP
+    /// like every other service; for the others it is simply unreachable keys).
     pub async fn spawn_with<A: App>(vars: &[(&str, &str)], extra: Option<Router>) -> Self {
         let database = TestDatabase::new().await;
-        let mut pairs = vec![
-            ("DATABASE_URL", database.url()),
-            ("HOST", "127.0.0.1"),
-            ("PORT", "0"),
-            ("AUTH_URL", NOWHERE),
+        let data_dir = tempfile::Builder::new()
+            .prefix("odmu-data-")
+            .tempdir()
+            .expect("temporary data folder");
+        let vars = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::start::<A>(database, data_dir, vars, extra).await
+    }
+
+    /// Stops the app (gracefully) and starts it again on the same database and data folder.
+    pub async fn restart<A: App>(mut self) -> Self {
+        self.stop_server().await;
+        let Self {
+            database,
+            data_dir,
+            vars,
+            ..
+        } = self;
+        Self::start::<A>(database, data_dir, vars, None).await
+    }
+
+    /// Like [`TestApp::restart`], with these variables instead of the ones it started with
+    /// (a key rotation, say).
+    pub async fn restart_with<A: App>(mut self, vars: &[(&str, &str)]) -> Self {
+        self.stop_server().await;
+        let Self {
+            database, data_dir, ..
+        } = self;
+        let vars = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::start::<A>(database, data_dir, vars, None).await
+    }
+
+    /// # Panics
+    /// When the service cannot start: the test cannot go on.
+    async fn start<A: App>(
+        database: TestDatabase,
+        data_dir: tempfile::TempDir,
+        vars: Vec<(String, String)>,
+        extra: Option<Router>,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let mut pairs: Vec<(String, String)> = vec![
+            ("DATABASE_URL".into(), database.url().to_owned()),
+            (
+                "ODMU_DATA_DIR".into(),
+                data_dir.path().display().to_string(),
+            ),
+            ("HOST".into(), "127.0.0.1".into()),
+            ("PORT".into(), "0".into()),
+            ("AUTH_URL".into(), base_url.clone()),
         ];
-        pairs.extend_from_slice(vars);
-        let env = Env::from_pairs(pairs.iter().copied());
+        pairs.extend(vars.iter().cloned());
+        let env = Env::from_pairs(pairs);
         let config = RuntimeConfig::from_env(&env, A::service()).expect("runtime config");
         let app_config = A::config(&env).expect("service config");
-        let listener = TcpListener::bind(config.listen).await.expect("bind");
         let started: Started = odmu_runtime::start::<A>(&config, app_config, listener, extra)
             .await
             .expect("service starts");
-        let base_url = format!("http://{}", started.local_addr());
         let db = started.db().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(started.serve(async move {
@@ -73,7 +124,9 @@ impl TestApp {
             db,
             stop: Some(stop),
             server: Some(server),
-            _database: database,
+            vars,
+            database,
+            data_dir,
         }
     }
 
@@ -87,13 +140,22 @@ impl TestApp {
         &self.db
     }
 
-    /// Sends the shutdown signal and waits for the drain to finish.
-    pub async fn shutdown(mut self) {
+    /// The app's data folder (`ODMU_DATA_DIR`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
+    async fn stop_server(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
+    }
+
+    /// Sends the shutdown signal and waits for the drain to finish.
+    pub async fn shutdown(mut self) {
+        self.stop_server().await;
     }
 }
