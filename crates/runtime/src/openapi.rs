@@ -5,6 +5,7 @@ use axum::routing::get;
 use odmu_http::{Json, PROBLEM_JSON, Problem};
 use odmu_topology::Service;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
 use utoipa::{PartialSchema as _, ToSchema as _};
 
@@ -51,6 +52,16 @@ pub fn document<A: App>(service: &Service) -> OpenApi {
             .add_path_operation(path, vec![HttpMethod::Get], op.build());
     }
     let components = doc.components.get_or_insert_with(Default::default);
+    // Operations that take a token refer to this scheme as `bearer`.
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
     components
         .schemas
         .insert(Problem::name().into_owned(), Problem::schema());

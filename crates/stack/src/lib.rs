@@ -2,6 +2,7 @@
 //! ports (plus an optional offset), each on its own SQLite file under the data folder, and a
 //! gateway with the load balancer's path routes.
 
+pub mod dev_secrets;
 pub mod gateway;
 pub mod supervisor;
 
@@ -75,6 +76,7 @@ fn child_spec(
     service: &'static Service,
     options: &UpOptions,
     data_dir: &std::path::Path,
+    secrets: &dev_secrets::DevSecrets,
 ) -> Result<ChildSpec, StackError> {
     let program = std::env::current_exe().map_err(StackError::SelfPath)?;
     let mut env = vec![
@@ -99,6 +101,7 @@ fn child_spec(
             format!("http://127.0.0.1:{}", port_of(other, options.port_offset)?),
         ));
     }
+    env.extend(secrets.env_for(service.name));
     Ok(ChildSpec {
         service,
         program,
@@ -175,9 +178,11 @@ pub async fn up(options: UpOptions) -> Result<(), StackError> {
         .map_err(|e| StackError::DataDir(options.data_dir.clone(), e))?;
     let data_dir = std::fs::canonicalize(&options.data_dir)
         .map_err(|e| StackError::DataDir(options.data_dir.clone(), e))?;
+    let secrets = dev_secrets::DevSecrets::load_or_create(&data_dir)
+        .map_err(|e| StackError::DataDir(data_dir.clone(), e))?;
     let specs = SERVICES
         .iter()
-        .map(|s| child_spec(s, &options, &data_dir))
+        .map(|s| child_spec(s, &options, &data_dir, &secrets))
         .collect::<Result<Vec<_>, _>>()?;
 
     // Bind the gateway first: if its port is taken, fail before starting anything.
@@ -218,6 +223,17 @@ pub async fn up(options: UpOptions) -> Result<(), StackError> {
         let rest: Vec<&'static Service> = SERVICES.iter().skip(1).collect();
         if wait_ready(&rest, options.port_offset).await {
             print_table(&options, &data_dir, begun.elapsed());
+            if secrets.created {
+                print_prefixed(
+                    "odmu",
+                    &format!(
+                        "  dev admin (shown this once; kept in {}): {} / {}",
+                        secrets.path.display(),
+                        dev_secrets::DEV_ADMIN_EMAIL,
+                        secrets.admin_password
+                    ),
+                );
+            }
         }
     };
     let signal = odmu_http::signal();
@@ -254,10 +270,13 @@ mod tests {
             gateway_port: 8080,
             port_offset: 100,
         };
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = dev_secrets::DevSecrets::load_or_create(dir.path()).unwrap();
         let spec = child_spec(
             &odmu_topology::BILLING,
             &options,
             std::path::Path::new("/d"),
+            &secrets,
         )
         .unwrap();
         let get = |k: &str| {

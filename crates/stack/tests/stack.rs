@@ -163,6 +163,67 @@ async fn the_local_stack_routes_like_the_load_balancer_restarts_crashes_and_stop
         assert_eq!(body["detail"], "No service serves this path.", "{path}");
     }
 
+    // Identity end to end: the dev admin and the services' client secrets work, and a token
+    // from odmu_auth is accepted by another service's protected route, all through the gateway.
+    let secrets = std::fs::read_to_string(stack._data.path().join("dev-secrets.env")).unwrap();
+    let value = |key: &str| {
+        secrets
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let printed = stack
+        .output
+        .find(&|l: &str| l.contains("dev admin"), 0)
+        .expect("the dev admin is printed on first run");
+    assert!(printed.contains(&value("ADMIN_PASSWORD")));
+    let token = |form: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let url = format!("{gw}/auth/v1/token");
+        async move { http.post(url).form(&form).send().await.unwrap() }
+    };
+    let admin = token(vec![
+        ("grant_type", "password".into()),
+        ("email", "admin@odmu.local".into()),
+        ("password", value("ADMIN_PASSWORD")),
+    ])
+    .await;
+    assert_eq!(admin.status(), 200);
+    let service = token(vec![
+        ("grant_type", "client_credentials".into()),
+        ("client_id", "billing".into()),
+        ("client_secret", value("CLIENT_SECRET_billing")),
+    ])
+    .await;
+    assert_eq!(service.status(), 200);
+    let res = http
+        .post(format!("{gw}/auth/v1/users"))
+        .json(&serde_json::json!({"email": "dan@example.com", "password": "a-long-password", "role": "driver"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let driver: Value = token(vec![
+        ("grant_type", "password".into()),
+        ("email", "dan@example.com".into()),
+        ("password", "a-long-password".into()),
+    ])
+    .await
+    .json()
+    .await
+    .unwrap();
+    let profile = format!("{gw}/driver/v1/profile");
+    assert_eq!(http.get(&profile).send().await.unwrap().status(), 401);
+    let res = http
+        .put(&profile)
+        .bearer_auth(driver["access_token"].as_str().unwrap())
+        .json(&serde_json::json!({"name": "Dan", "vehicle_plate": "AB-1", "vehicle_class": "standard"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "driver_api accepts odmu_auth's token");
+
     // A crashed service is restarted.
     let started = stack
         .output

@@ -2,7 +2,10 @@
 //!
 //! Serves everything under `{prefix}` (DESIGN.md §1); its public API is in DESIGN.md §5.
 
+pub mod profile;
+
 use axum::Router;
+use axum::routing::get;
 use odmu_config::{ConfigError, Env};
 use odmu_runtime::{App, Platform};
 use odmu_storage::Migrations;
@@ -18,17 +21,26 @@ static MIGRATIONS: Migrations = Migrations {
 
 /// The service's own routes (`{prefix}/v1/...`). The state is the runtime's [`Platform`]
 /// (take `State<Db>`, or `Authenticated` / `Auth<R>` for the caller's token) until the service
-/// needs more; the domain endpoints arrive with their issues.
+/// needs more. So far: the driver's profile; availability and rides arrive with their issue.
 pub fn router(platform: Platform) -> Router {
-    Router::new().with_state(platform)
+    Router::new()
+        .route(
+            "/driver/v1/profile",
+            get(profile::get_profile).put(profile::put_profile),
+        )
+        .with_state(platform)
 }
 
 /// The OpenAPI document of the routes above.
 #[derive(utoipa::OpenApi)]
-#[openapi(info(
-    title = "driver_api",
-    description = "driver profiles, availability and location, rides and their lifecycle."
-))]
+#[openapi(
+    paths(profile::get_profile, profile::put_profile),
+    components(schemas(profile::ProfileInput, profile::Profile)),
+    info(
+        title = "driver_api",
+        description = "driver profiles, availability and location, rides and their lifecycle."
+    )
+)]
 pub struct ApiDoc;
 
 impl App for DriverApi {

@@ -133,29 +133,22 @@ pub fn router(state: AppState) -> Router {
         title = "odmu_auth",
         description = "Accounts, tokens (OAuth 2.0 password, refresh_token and client_credentials grants), revocation, and the JWKS."
     ),
-    paths(users::create_user, users::me, oauth::token, oauth::revoke, oauth::jwks),
-    components(schemas(users::NewUser, users::UserView, oauth::TokenRequest, oauth::TokenResponse, oauth::RevokeRequest)),
-    modifiers(&BearerAuth),
+    paths(
+        users::create_user,
+        users::me,
+        oauth::token,
+        oauth::revoke,
+        oauth::jwks
+    ),
+    components(schemas(
+        users::NewUser,
+        users::UserView,
+        oauth::TokenRequest,
+        oauth::TokenResponse,
+        oauth::RevokeRequest
+    ))
 )]
 pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
 
 impl App for OdmuAuth {
     type Config = Config;
