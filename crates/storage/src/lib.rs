@@ -134,6 +134,28 @@ impl Migrations {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite admits one writer at a time; writers of this process queue here, in order,
+    /// rather than spinning in SQLite's busy handler (which sleeps up to 100 ms per try).
+    write_turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A transaction that will write (see [`Db::begin_write`]); it rolls back if dropped.
+pub struct WriteTx {
+    tx: Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// The connection, for queries: `.execute(tx.conn())`.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// Commits, then lets the next writer go.
+    pub async fn commit(self) -> Result<(), StorageError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
 }
 
 static DRIVERS: Once = Once::new();
@@ -193,7 +215,11 @@ impl Db {
             });
         }
         let pool = pool.connect_with(options).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            write_turn: Arc::default(),
+        })
     }
 
     /// [`Db::connect`], retried with exponential backoff for up to about `patience`: at start-up
@@ -240,10 +266,19 @@ impl Db {
     /// Starts a transaction that will write. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`): a plain `BEGIN` that reads and then writes can fail with
     /// "database is locked" under concurrency.
-    pub async fn begin_write(&self) -> Result<Transaction<'static, sqlx::Any>, StorageError> {
+    pub async fn begin_write(&self) -> Result<WriteTx, StorageError> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self.write_turn.clone().lock_owned().await;
+                WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: self.pool.begin().await?,
+                _turn: None,
+            },
         })
     }
 

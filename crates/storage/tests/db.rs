@@ -43,13 +43,13 @@ async fn concurrent_read_then_write_transactions_never_lose_an_update() {
             let mut tx = db.begin_write().await.unwrap();
             let v: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
                 .bind("rides")
-                .fetch_one(&mut *tx)
+                .fetch_one(tx.conn())
                 .await
                 .unwrap();
             sqlx::query("UPDATE counters SET value = $1 WHERE name = $2")
                 .bind(v + 1)
                 .bind("rides")
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await
                 .unwrap();
             tx.commit().await.unwrap();

@@ -133,7 +133,7 @@ pub(crate) async fn rotate_refresh(
          WHERE token_hash = $1",
     )
     .bind(old_hash)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(tx.conn())
     .await?;
     let Some(state) = state else {
         return Ok(Rotation::Invalid);
@@ -144,7 +144,7 @@ pub(crate) async fn rotate_refresh(
     )
     .bind(now_ms)
     .bind(old_hash)
-    .execute(&mut *tx)
+    .execute(tx.conn())
     .await?
     .rows_affected();
     if spent == 1 {
@@ -156,7 +156,7 @@ pub(crate) async fn rotate_refresh(
             issued_at_ms: next.issued_at_ms,
             expires_at_ms: next.expires_at_ms,
         };
-        insert_refresh_in(&mut *tx, &token).await?;
+        insert_refresh_in(tx.conn(), &token).await?;
         tx.commit().await?;
         return Ok(Rotation::Rotated {
             user_id: state.user_id,
@@ -167,13 +167,13 @@ pub(crate) async fn rotate_refresh(
         let now: Option<i64> =
             sqlx::query_scalar("SELECT spent_at_ms FROM refresh_tokens WHERE token_hash = $1")
                 .bind(old_hash)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(tx.conn())
                 .await?
                 .flatten();
         now.is_some()
     };
     if reused && state.revoked_at_ms.is_none() {
-        revoke_family_in(&mut *tx, &state.family_id, now_ms).await?;
+        revoke_family_in(tx.conn(), &state.family_id, now_ms).await?;
         tx.commit().await?;
         return Ok(Rotation::Reused {
             user_id: state.user_id,
