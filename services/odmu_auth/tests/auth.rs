@@ -740,3 +740,18 @@ async fn the_openapi_document_lists_every_endpoint() {
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+#[tokio::test]
+async fn an_expired_refresh_token_is_refused() {
+    let app = app().await;
+    sign_up(&app, "ada@example.com", "correct horse 42", "rider").await;
+    let (_, tokens) = login(&app, "ada@example.com", "correct horse 42").await;
+    // Age every stored token past its lifetime rather than wait 30 days.
+    odmu_storage::sqlx::query("UPDATE refresh_tokens SET expires_at_ms = $1")
+        .bind(odmu_storage::now_millis() - 1)
+        .execute(app.db().pool())
+        .await
+        .unwrap();
+    let (status, body) = refresh(&app, s(&tokens, "refresh_token")).await;
+    assert_eq!((status, s(&body, "error")), (400, "invalid_grant"));
+}
