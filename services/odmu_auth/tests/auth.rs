@@ -267,25 +267,22 @@ async fn unknown_email_and_wrong_password_are_indistinguishable() {
     assert_eq!((s1, &b1), (s2, &b2));
     assert_eq!(b1["error"], "invalid_grant");
 
-    // Both pay for one password hash: the medians stay within a small factor.
-    let timed = |email: &'static str| {
-        let app = &app;
-        async move {
-            let mut times = Vec::new();
-            for _ in 0..5 {
-                let t = Instant::now();
-                login(app, email, "wrong password 42").await;
-                times.push(t.elapsed());
-            }
-            times.sort();
-            times[2]
+    // Both pay for one password hash. Interleave the two and compare the fastest of each, so
+    // that load from other tests running alongside falls on both alike.
+    let (mut known, mut unknown) = (Duration::MAX, Duration::MAX);
+    for _ in 0..7 {
+        for (email, best) in [
+            ("ada@example.com", &mut known),
+            ("nobody@example.com", &mut unknown),
+        ] {
+            let t = Instant::now();
+            login(&app, email, "wrong password 42").await;
+            *best = (*best).min(t.elapsed());
         }
-    };
-    let known = timed("ada@example.com").await;
-    let unknown = timed("nobody@example.com").await;
+    }
     let ratio = known.as_secs_f64() / unknown.as_secs_f64();
     assert!(
-        (0.33..3.0).contains(&ratio),
+        (0.5..2.0).contains(&ratio),
         "known {known:?} vs unknown {unknown:?}"
     );
 }
