@@ -227,6 +227,9 @@ pub async fn start<A: App>(
 pub fn main<A: App>() -> ExitCode {
     let service = A::service();
     let env = Env::from_process();
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck(service, &env);
+    }
     let configs =
         RuntimeConfig::from_env(&env, service).and_then(|rc| A::config(&env).map(|ac| (rc, ac)));
     let (config, app_config) = match configs {
@@ -264,6 +267,38 @@ pub fn main<A: App>() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}: {e}", service.name);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `<binary> healthcheck`: GET the service's own `/health` on `PORT`; exit 0 when it answers
+/// 200, 1 otherwise. Container health checks run it, so images need no shell or curl.
+fn healthcheck(service: &Service, env: &Env) -> ExitCode {
+    use std::io::{Read as _, Write as _};
+    let probe = || -> std::io::Result<bool> {
+        let port = env
+            .port_or("PORT", service.port)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let timeout = Duration::from_secs(2);
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+        stream.set_read_timeout(Some(timeout))?;
+        stream.set_write_timeout(Some(timeout))?;
+        write!(
+            stream,
+            "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            service.health_path()
+        )?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head.starts_with(b"HTTP/1.1 200"))
+    };
+    match probe() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("{}: healthcheck: {e}", service.name);
             ExitCode::FAILURE
         }
     }

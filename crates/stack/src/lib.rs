@@ -48,6 +48,9 @@ pub enum StackError {
     /// The gateway's port is taken.
     #[error("cannot listen on the gateway port {0}: {1}")]
     GatewayBind(u16, #[source] std::io::Error),
+    /// A configuration value is wrong.
+    #[error("configuration: {0}")]
+    Config(#[source] odmu_config::ConfigError),
     /// This program's own path is unknown (it starts itself once per service).
     #[error("cannot find this program's path: {0}")]
     SelfPath(#[source] std::io::Error),
@@ -169,6 +172,37 @@ fn print_table(options: &UpOptions, data_dir: &std::path::Path, took: Duration) 
     for line in lines {
         print_prefixed("odmu", &line);
     }
+}
+
+/// Runs only the gateway (the compose file's load balancer): on `0.0.0.0:port`, in front of
+/// each service at the URL in its variable (`AUTH_URL`, `BILLING_URL`, ...; default the
+/// local port), until SIGTERM or Ctrl-C.
+pub async fn gateway_only(port: u16) -> Result<(), StackError> {
+    let env = odmu_config::Env::from_process();
+    let mut routes = Vec::new();
+    for s in &SERVICES {
+        let url = env
+            .http_url_or(s.url_var, &format!("http://127.0.0.1:{}", s.port))
+            .map_err(StackError::Config)?;
+        let authority = url.strip_prefix("http://").ok_or_else(|| {
+            StackError::Config(odmu_config::ConfigError::invalid(
+                s.url_var,
+                "the gateway speaks plain http:// to services",
+            ))
+        })?;
+        routes.push((s, authority.to_owned()));
+    }
+    let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))
+        .await
+        .map_err(|e| StackError::GatewayBind(port, e))?;
+    tracing::info!(port, "gateway listening");
+    odmu_http::serve(
+        listener,
+        gateway::Gateway::new(port, routes).router(),
+        odmu_http::Shutdown::on(odmu_http::signal()),
+    )
+    .await
+    .map_err(|e| StackError::GatewayBind(port, e))
 }
 
 /// Starts the stack and runs it until SIGTERM or Ctrl-C, then stops everything gracefully.

@@ -26,6 +26,8 @@ struct Cli {
 enum Command {
     /// Start the five services and the gateway (the default).
     Up,
+    /// Run only the gateway, in front of the services at AUTH_URL, BILLING_URL, ... (compose).
+    Gateway,
     /// Run one service in this process, configured by the environment (what `up` starts).
     Service {
         /// The service's name, as in the service table (e.g. `billing`).
@@ -45,15 +47,18 @@ fn main() -> ExitCode {
             let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
             run()
         }
-        Some(Command::Up) | None => up(odmu_stack::UpOptions {
+        Some(Command::Gateway) => run_async(odmu_stack::gateway_only(cli.gateway_port)),
+        Some(Command::Up) | None => run_async(odmu_stack::up(odmu_stack::UpOptions {
             data_dir: cli.data_dir,
             gateway_port: cli.gateway_port,
             port_offset: cli.port_offset,
-        }),
+        })),
     }
 }
 
-fn up(options: odmu_stack::UpOptions) -> ExitCode {
+fn run_async(
+    work: impl std::future::Future<Output = Result<(), odmu_stack::StackError>>,
+) -> ExitCode {
     let env = odmu_config::Env::from_process();
     let telemetry = odmu_telemetry::TelemetryConfig::from_env(&env)
         .map_err(|e| e.to_string())
@@ -69,10 +74,7 @@ fn up(options: odmu_stack::UpOptions) -> ExitCode {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())
-        .and_then(|rt| {
-            rt.block_on(odmu_stack::up(options))
-                .map_err(|e| e.to_string())
-        });
+        .and_then(|rt| rt.block_on(work).map_err(|e| e.to_string()));
     telemetry.shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -263,6 +263,27 @@ pub async fn sigterm_drains_and_exits_zero<A: App>(binary: &str) {
     assert_eq!(process.wait(Duration::from_secs(15)).await, Some(0));
 }
 
+/// `<binary> healthcheck` exits 0 while the service on `PORT` is healthy and 1 once it is gone.
+pub async fn healthcheck_argument_follows_the_service<A: App>(binary: &str) {
+    let database = odmu_storage::TestDatabase::new().await;
+    let mut process = ServiceProcess::start(binary, &[("DATABASE_URL", database.url())]).await;
+    let port = process.base_url.rsplit(':').next().unwrap().to_owned();
+    let check = || {
+        std::process::Command::new(binary)
+            .arg("healthcheck")
+            .env_clear()
+            .env("PORT", &port)
+            .output()
+            .expect("runs")
+            .status
+            .code()
+    };
+    assert_eq!(check(), Some(0), "healthy");
+    process.terminate();
+    assert_eq!(process.wait(Duration::from_secs(15)).await, Some(0));
+    assert_eq!(check(), Some(1), "nothing listens any more");
+}
+
 /// The real binary with a bad value refuses to start, naming the variable.
 pub async fn bad_configuration_stops_startup(binary: &str) {
     for (var, value) in [
@@ -317,6 +338,10 @@ macro_rules! conformance_tests {
         #[tokio::test]
         async fn sigterm_turns_readiness_503_drains_and_exits_zero() {
             $crate::checks::sigterm_drains_and_exits_zero::<$app>($binary).await;
+        }
+        #[tokio::test]
+        async fn the_healthcheck_argument_exits_0_when_healthy_and_1_when_not() {
+            $crate::checks::healthcheck_argument_follows_the_service::<$app>($binary).await;
         }
         #[tokio::test]
         async fn a_bad_configuration_value_stops_startup_naming_the_variable() {
