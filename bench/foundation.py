@@ -64,6 +64,9 @@ def start_to_ready(name, prefix):
                 "DATABASE_URL": f"sqlite://{tmp}/{name}.db",
                 "AUTH_URL": "http://127.0.0.1:9",
                 "RUST_LOG": "warn",
+                "ODMU_DATA_DIR": tmp,
+                # As docker/Dockerfile sets it (glibc returns Argon2id's blocks).
+                "MALLOC_MMAP_THRESHOLD_": "131072",
             }
             begun = time.perf_counter()
             proc = subprocess.Popen([os.path.join(RELEASE, name)], env=env,

@@ -94,6 +94,10 @@ fn child_spec(
         ),
         ("ODMU_DATA_DIR".to_owned(), data_dir.display().to_string()),
     ];
+    // As in the images: glibc gives Argon2id's large blocks back (see docker/Dockerfile).
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+        env.push(("MALLOC_MMAP_THRESHOLD_".to_owned(), "131072".to_owned()));
+    }
     if std::env::var_os("LOG_FORMAT").is_none() {
         env.push(("LOG_FORMAT".to_owned(), "pretty".to_owned()));
     }
