@@ -65,7 +65,7 @@ struct Stack {
     child: Child,
     output: Output,
     gateway: String,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 async fn start_stack() -> Stack {
@@ -99,7 +99,7 @@ async fn start_stack() -> Stack {
         child,
         output,
         gateway: format!("http://127.0.0.1:{gateway_port}"),
-        _data: data,
+        data,
     }
 }
 
@@ -165,7 +165,7 @@ async fn the_local_stack_routes_like_the_load_balancer_restarts_crashes_and_stop
 
     // Identity end to end: the dev admin and the services' client secrets work, and a token
     // from odmu_auth is accepted by another service's protected route, all through the gateway.
-    let secrets = std::fs::read_to_string(stack._data.path().join("dev-secrets.env")).unwrap();
+    let secrets = std::fs::read_to_string(stack.data.path().join("dev-secrets.env")).unwrap();
     let value = |key: &str| {
         secrets
             .lines()
