@@ -92,14 +92,15 @@ impl DevSecrets {
         })
     }
 
-    /// The variables for one service: odmu_auth gets the admin and the secrets' hashes, every
-    /// other service its own client id and secret.
+    /// The variables for one service: odmu_auth gets the admin and the secrets' hashes (hashed
+    /// by odmu_auth's own function, so the two cannot drift), every other service its own
+    /// client id and secret.
     pub fn env_for(&self, service: &str) -> Vec<(String, String)> {
         if service == odmu_topology::AUTH.name {
             let clients: Vec<String> = self
                 .client_secrets
                 .iter()
-                .map(|(name, secret)| format!("{name}:{}", sha256_hex(secret)))
+                .map(|(name, secret)| format!("{name}:{}", odmu_auth::sha256_hex(secret)))
                 .collect();
             vec![
                 ("AUTH_BOOTSTRAP_ADMIN_EMAIL".into(), DEV_ADMIN_EMAIL.into()),
@@ -119,14 +120,6 @@ impl DevSecrets {
             }
         }
     }
-}
-
-fn sha256_hex(value: &str) -> String {
-    ring::digest::digest(&ring::digest::SHA256, value.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 #[cfg(test)]
@@ -157,7 +150,7 @@ mod tests {
         assert_eq!(clients.split(';').count(), 4);
         assert!(clients.contains(&format!(
             "billing:{}",
-            sha256_hex(&first.client_secrets["billing"])
+            odmu_auth::sha256_hex(&first.client_secrets["billing"])
         )));
         assert!(!clients.contains(&first.client_secrets["billing"]));
     }
