@@ -105,6 +105,9 @@ pub enum StorageError {
     /// A database error.
     #[error(transparent)]
     Sqlx(#[from] sqlx::Error),
+    /// The SQLite migration lock file could not be taken.
+    #[error("cannot lock the SQLite database for migrations: {0}")]
+    MigrateLock(#[source] std::io::Error),
     /// Migrations failed.
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -134,6 +137,8 @@ impl Migrations {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite: the lock file that serialises migrations across processes.
+    migrate_lock: Option<std::path::PathBuf>,
     /// SQLite admits one writer at a time; writers of this process queue here, in order,
     /// rather than spinning in SQLite's busy handler (which sleeps up to 100 ms per try).
     write_turn: Arc<tokio::sync::Mutex<()>>,
@@ -181,9 +186,11 @@ impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StorageError> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = Backend::of_url(url).ok_or(StorageError::UnsupportedUrl)?;
+        let mut migrate_lock = None;
         let url = match backend {
             Backend::Sqlite => {
                 let (url, file) = sqlite_url(url);
+                migrate_lock = file.as_ref().map(|f| format!("{f}.migrate-lock").into());
                 if let Some(parent) = file
                     .as_deref()
                     .map(std::path::Path::new)
@@ -218,6 +225,7 @@ impl Db {
         Ok(Self {
             pool,
             backend,
+            migrate_lock,
             write_turn: Arc::default(),
         })
     }
@@ -247,8 +255,14 @@ impl Db {
     }
 
     /// Applies the migrations for this backend. Safe when several processes start at once:
-    /// sqlx takes an advisory lock on PostgreSQL, and SQLite serialises writers.
+    /// sqlx takes an advisory lock on PostgreSQL; on SQLite, where sqlx takes none (two
+    /// processes would both try the first migration), an exclusive `flock` on a file beside the
+    /// database serialises them.
     pub async fn migrate(&self, migrations: &Migrations) -> Result<(), StorageError> {
+        let _lock = match &self.migrate_lock {
+            Some(path) => Some(lock_file(path.clone()).await?),
+            None => None,
+        };
         migrations.for_backend(self.backend).run(&self.pool).await?;
         Ok(())
     }
@@ -300,6 +314,25 @@ impl Db {
             latest,
         })
     }
+}
+
+/// Waits for an exclusive lock on `path` (created if missing); released when dropped.
+async fn lock_file(
+    path: std::path::PathBuf,
+) -> Result<nix::fcntl::Flock<std::fs::File>, StorageError> {
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, errno)| std::io::Error::from(errno))
+    })
+    .await
+    .map_err(std::io::Error::other)
+    .and_then(|r| r)
+    .map_err(StorageError::MigrateLock)
 }
 
 struct DatabaseCheck {

@@ -106,3 +106,35 @@ async fn unreachable_database_fails_with_retry_exhausted() {
     assert!(r.is_err());
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn tasks_starting_at_once_migrate_the_same_database_safely() {
+    // DESIGN.md §8: several tasks of a service may start together and each runs migrations.
+    let test_db = TestDatabase::new().await;
+    let m = migrations();
+    let mut starts = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        let url = test_db.url().to_owned();
+        starts.spawn(async move {
+            let db = Db::connect(&url, 2).await.unwrap();
+            db.migrate(&migrations()).await.unwrap();
+            db
+        });
+    }
+    let mut dbs = Vec::new();
+    while let Some(db) = starts.join_next().await {
+        dbs.push(db.unwrap());
+    }
+    let applied: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM _sqlx_migrations")
+        .fetch_one(dbs[0].pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        applied,
+        m.sqlite.iter().count() as i64,
+        "each migration recorded once"
+    );
+    for db in &dbs {
+        assert_eq!(db.check(&m).check().await, Ok(()));
+    }
+}
