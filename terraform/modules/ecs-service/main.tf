@@ -437,87 +437,52 @@ locals {
   tg_dimensions  = { LoadBalancer = var.alb_arn_suffix, TargetGroup = aws_lb_target_group.this.arn_suffix }
 }
 
-resource "aws_cloudwatch_metric_alarm" "cpu" {
-  alarm_name          = "${local.full_name}-cpu-high"
-  alarm_description   = "${var.name}: average CPU above 85% for 5 minutes"
-  namespace           = "AWS/ECS"
-  metric_name         = "CPUUtilization"
-  dimensions          = local.ecs_dimensions
-  statistic           = "Average"
-  period              = 60
-  evaluation_periods  = 5
-  threshold           = 85
-  comparison_operator = "GreaterThanThreshold"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-
-  tags = var.tags
+# The single-metric alarms differ only in these fields.
+locals {
+  metric_alarms = {
+    "cpu-high" = {
+      description = "average CPU above 85% for 5 minutes"
+      namespace   = "AWS/ECS", metric = "CPUUtilization", dimensions = local.ecs_dimensions
+      statistic   = "Average", extended_statistic = null, periods = 5, threshold = 85, missing = "missing"
+    }
+    "memory-high" = {
+      description = "average memory above 85% for 5 minutes"
+      namespace   = "AWS/ECS", metric = "MemoryUtilization", dimensions = local.ecs_dimensions
+      statistic   = "Average", extended_statistic = null, periods = 5, threshold = 85, missing = "missing"
+    }
+    "5xx" = {
+      description = "more than ${var.alarm_5xx_per_minute} 5xx answers a minute, 3 minutes running"
+      namespace   = "AWS/ApplicationELB", metric = "HTTPCode_Target_5XX_Count", dimensions = local.tg_dimensions
+      statistic   = "Sum", extended_statistic = null, periods = 3, threshold = var.alarm_5xx_per_minute, missing = "notBreaching"
+    }
+    "p99-latency" = {
+      description = "p99 response time above ${var.alarm_p99_seconds} s for 5 minutes"
+      namespace   = "AWS/ApplicationELB", metric = "TargetResponseTime", dimensions = local.tg_dimensions
+      statistic   = null, extended_statistic = "p99", periods = 5, threshold = var.alarm_p99_seconds, missing = "notBreaching"
+    }
+    "unhealthy-hosts" = {
+      description = "a target failing its health check for 3 minutes"
+      namespace   = "AWS/ApplicationELB", metric = "UnHealthyHostCount", dimensions = local.tg_dimensions
+      statistic   = "Maximum", extended_statistic = null, periods = 3, threshold = 0, missing = "missing"
+    }
+  }
 }
 
-resource "aws_cloudwatch_metric_alarm" "memory" {
-  alarm_name          = "${local.full_name}-memory-high"
-  alarm_description   = "${var.name}: average memory above 85% for 5 minutes"
-  namespace           = "AWS/ECS"
-  metric_name         = "MemoryUtilization"
-  dimensions          = local.ecs_dimensions
-  statistic           = "Average"
+resource "aws_cloudwatch_metric_alarm" "metric" {
+  for_each = local.metric_alarms
+
+  alarm_name          = "${local.full_name}-${each.key}"
+  alarm_description   = "${var.name}: ${each.value.description}"
+  namespace           = each.value.namespace
+  metric_name         = each.value.metric
+  dimensions          = each.value.dimensions
+  statistic           = each.value.statistic
+  extended_statistic  = each.value.extended_statistic
   period              = 60
-  evaluation_periods  = 5
-  threshold           = 85
+  evaluation_periods  = each.value.periods
+  threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "http_5xx" {
-  alarm_name          = "${local.full_name}-5xx"
-  alarm_description   = "${var.name}: more than ${var.alarm_5xx_per_minute} 5xx answers a minute, 3 minutes running"
-  namespace           = "AWS/ApplicationELB"
-  metric_name         = "HTTPCode_Target_5XX_Count"
-  dimensions          = local.tg_dimensions
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 3
-  threshold           = var.alarm_5xx_per_minute
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "latency_p99" {
-  alarm_name          = "${local.full_name}-p99-latency"
-  alarm_description   = "${var.name}: p99 response time above ${var.alarm_p99_seconds} s for 5 minutes"
-  namespace           = "AWS/ApplicationELB"
-  metric_name         = "TargetResponseTime"
-  dimensions          = local.tg_dimensions
-  extended_statistic  = "p99"
-  period              = 60
-  evaluation_periods  = 5
-  threshold           = var.alarm_p99_seconds
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-
-  tags = var.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "unhealthy_hosts" {
-  alarm_name          = "${local.full_name}-unhealthy-hosts"
-  alarm_description   = "${var.name}: a target failing its health check for 3 minutes"
-  namespace           = "AWS/ApplicationELB"
-  metric_name         = "UnHealthyHostCount"
-  dimensions          = local.tg_dimensions
-  statistic           = "Maximum"
-  period              = 60
-  evaluation_periods  = 3
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = each.value.missing
   alarm_actions       = [var.alarm_topic_arn]
   ok_actions          = [var.alarm_topic_arn]
 
