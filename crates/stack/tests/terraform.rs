@@ -345,3 +345,57 @@ fn every_module_has_the_four_files_and_typed_described_variables() {
         }
     }
 }
+
+#[test]
+fn ci_roles_trust_only_the_refs_that_need_them_and_plan_is_read_only() {
+    let ci = module("modules/ci");
+    let roles = attr(block(&ci, "locals", &[]).body(), "roles");
+    let subs = |role: &str| {
+        let entry = object_entry(roles, role).unwrap_or_else(|| panic!("CI role {role}"));
+        source(object_entry(entry, "subs").unwrap())
+    };
+    // Deploy and apply: protected branches only. Plan: any branch of the project (merge requests).
+    assert_eq!(subs("deploy"), "local.protected_subs");
+    assert_eq!(subs("terraform-apply"), "local.protected_subs");
+    let plan = subs("terraform-plan");
+    assert!(
+        plan.contains(":ref_type:branch:ref:*"),
+        "plan trusts {plan}"
+    );
+
+    let attached = |name: &str| {
+        let labels = ["aws_iam_role_policy_attachment", name];
+        let body = block(&ci, "resource", &labels).body();
+        (source(attr(body, "role")), source(attr(body, "policy_arn")))
+    };
+    let (role, policy) = attached("plan_read_only");
+    assert!(role.contains("\"terraform-plan\"") && policy.ends_with("policy/ReadOnlyAccess"));
+    // Nothing beyond ReadOnlyAccess is given to the plan role.
+    for policy in blocks(&ci, "resource", &["aws_iam_role_policy"]) {
+        let role = source(attr(policy.body(), "role"));
+        assert!(!role.contains("terraform-plan"), "plan role gets {role}");
+    }
+    let (role, policy) = attached("apply_power_user");
+    assert!(role.contains("\"terraform-apply\"") && policy.ends_with("policy/PowerUserAccess"));
+
+    // The apply role cannot change the CI roles, its own included.
+    let iam = block(&ci, "data", &["aws_iam_policy_document", "apply_iam"]).body();
+    let deny = blocks(iam, "statement", &[])
+        .find(|s| s.body().attributes().any(|a| a.key() == "effect"))
+        .expect("a deny statement");
+    assert_eq!(source(attr(deny.body(), "effect")), "Deny");
+    assert!(source(attr(deny.body(), "resources")).contains("-ci-*"));
+
+    for environment in ENVIRONMENTS {
+        let env = module(&format!("environments/{environment}"));
+        let call = block(&env, "module", &["ci"]).body();
+        assert_eq!(source(attr(call, "source")), "../../modules/ci");
+        for output in [
+            "ci_deploy_role_arn",
+            "ci_terraform_plan_role_arn",
+            "ci_terraform_apply_role_arn",
+        ] {
+            block(&env, "output", &[output]);
+        }
+    }
+}

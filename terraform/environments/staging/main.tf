@@ -1,6 +1,7 @@
 # One environment: network, load balancer, cluster, the five services (one typed map, for_each),
-# database, dashboard and the CI deploy role. environments/production/main.tf is the same file:
-# the environments differ only in variables.tf (sizes, counts, NAT vs endpoints) and the backend.
+# database, dashboard and the CI roles (deploy, terraform plan, terraform apply).
+# environments/production/main.tf is the same file: the environments differ only in variables.tf
+# (sizes, counts, NAT vs endpoints) and the backend.
 
 provider "aws" {
   region = var.region
@@ -149,8 +150,8 @@ module "dashboard" {
   } }
 }
 
-module "ci_deploy" {
-  source = "../../modules/ci-deploy"
+module "ci" {
+  source = "../../modules/ci"
 
   name                 = local.name
   create_oidc_provider = var.create_oidc_provider

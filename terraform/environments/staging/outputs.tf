@@ -39,8 +39,18 @@ output "database_master_secret_arn" {
 }
 
 output "ci_deploy_role_arn" {
-  description = "Role the GitLab deploy jobs assume."
-  value       = module.ci_deploy.role_arn
+  description = "Role the GitLab build and deploy jobs assume: AWS_DEPLOY_ROLE_ARN_<ENV> in the project's CI/CD variables."
+  value       = module.ci.deploy_role_arn
+}
+
+output "ci_terraform_plan_role_arn" {
+  description = "Role the GitLab terraform plan jobs assume: TF_PLAN_ROLE_ARN_<ENV>."
+  value       = module.ci.terraform_plan_role_arn
+}
+
+output "ci_terraform_apply_role_arn" {
+  description = "Role the GitLab terraform apply jobs assume: TF_APPLY_ROLE_ARN_<ENV>."
+  value       = module.ci.terraform_apply_role_arn
 }
 
 output "dashboard_name" {

@@ -27,7 +27,7 @@ variable "project_path" {
 }
 
 variable "branches" {
-  description = "Protected branches whose pipelines may deploy."
+  description = "Protected branches whose pipelines may deploy and apply."
   type        = list(string)
   default     = ["main"]
 }
