@@ -4,9 +4,13 @@
 #   2. deploy/ecs_deploy.py's decisions (unit tests: completed, rolled back, failed, ...);
 #   3. gitlab-ci-local 4.73.0, in a throw-away clone, for each kind of change: the jobs listed are
 #      exactly the expected ones, for a default-branch push and for a merge request;
-#   4. the deploy against moto's ECS API with the AWS CLI: deploy, missing service, rollback.
+#   4. the deploy against moto's ECS API with the AWS CLI: deploy, missing service, rollback;
+#   5. the promotion of an image from staging to production: skopeo between two real registries
+#      (Debian's docker-registry, TLS and htpasswd), each side logged in with its own role's ECR
+#      token (moto's STS and ECR).
 # Installs what it needs under ~/.cache (gitlab-ci-local with npm; moto and the AWS CLI in a venv,
-# apart from the system Python whose botocore other tools pin).
+# apart from the system Python whose botocore other tools pin) and, from Debian, skopeo and
+# docker-registry.
 set -euo pipefail
 ROOT="$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 cd "$ROOT"
@@ -15,13 +19,16 @@ WORK="$(mktemp -d)"
 MOTO_PIDS=()
 cleanup() {
   for pid in "${MOTO_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  pkill -f "docker-registry serve $WORK/" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 start=$SECONDS
 
-echo "== services.yml matches cargo metadata"
+echo "== services.yml matches cargo metadata; every pipeline file passes GitLab's schema"
 python3 .gitlab/ci/generate-services.py --check
+PY_BIN="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
+"$PY_BIN/check-jsonschema" --builtin-schema vendor.gitlab-ci .gitlab-ci.yml .gitlab/ci/*.yml
 
 echo "== deploy script: unit tests"
 python3 -m unittest deploy/test_ecs_deploy.py 2>&1 | tail -n 3
@@ -35,9 +42,13 @@ fi
 AWS_VENV="$CACHE/odmu-aws"
 if ! "$AWS_VENV/bin/aws" --version >/dev/null 2>&1 || ! [ -x "$AWS_VENV/bin/moto_server" ]; then
   python3 -m venv "$AWS_VENV"
-  "$AWS_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]' awscli
+  "$AWS_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' awscli==1.46.3
 fi
-echo "gitlab-ci-local $("$GCL" --version), $("$AWS_VENV/bin/aws" --version 2>&1 | cut -d' ' -f1)"
+if ! command -v skopeo >/dev/null 2>&1 || ! command -v docker-registry >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq skopeo docker-registry >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq skopeo docker-registry >/dev/null; }
+fi
+echo "gitlab-ci-local $("$GCL" --version), $("$AWS_VENV/bin/aws" --version 2>&1 | cut -d' ' -f1), $(skopeo --version)"
 
 echo "== which jobs each kind of change runs (gitlab-ci-local --list-json in a throw-away clone)"
 # The clone holds HEAD plus this working tree's pipeline files, committed as the base that
@@ -59,7 +70,11 @@ echo "ok: a hand-edited services.yml (billing without crates/auth) fails the che
 
 VERIFY="fmt clippy test-sqlite test-postgres ci-config deploy-script hadolint compose-check terraform-fmt checkov"
 SERVICES="billing client_app_api driver_api odmu_auth odmu_contractual"
-push_jobs() { for s in "$@"; do printf 'build:%s deploy:%s rollback:%s ' "$s" "$s" "$s"; done; }
+push_jobs() {
+  for s in "$@"; do
+    printf 'build:%s deploy-staging:%s rollback-staging:%s deploy-production:%s rollback-production:%s ' "$s" "$s" "$s" "$s" "$s"
+  done
+}
 mr_jobs() { for s in "$@"; do printf 'build:%s ' "$s"; done; }
 export GCL_IGNORE_PREDEFINED_VARS=CI_PIPELINE_SOURCE,CI_COMMIT_BRANCH,CI_DEFAULT_BRANCH
 
@@ -140,10 +155,10 @@ echo "== deploy against moto's ECS API (AWS CLI)"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing AWS_DEFAULT_REGION=us-east-1
 export PATH="$AWS_VENV/bin:$PATH"
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# start_moto <extra env...>: moto_server with ECS deployments modelled (deploy/moto_ecs_server.py)
+# start_moto <extra env...>: moto_server with ECS deployments modelled (deploy/testing/moto_ecs_server.py)
 start_moto() {
   local port; port="$(free_port)"
-  env MOTO_ECS_SERVICE_RUNNING=1 "$@" "$AWS_VENV/bin/python" deploy/moto_ecs_server.py -H 127.0.0.1 -p "$port" \
+  env MOTO_ECS_SERVICE_RUNNING=1 "$@" "$AWS_VENV/bin/python" deploy/testing/moto_ecs_server.py -H 127.0.0.1 -p "$port" \
     >"$WORK/moto-$port.log" 2>&1 &
   MOTO_PIDS+=($!)
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
@@ -167,9 +182,12 @@ seed() {
     --desired-count 1 --launch-type FARGATE \
     --network-configuration "awsvpcConfiguration={subnets=[$subnet],securityGroups=[$sg]}" >/dev/null
 }
+# The jobs' path to AWS: the id_token exchanged for the role (moto's STS accepts any token).
+export AWS_ID_TOKEN="id-token-of-a-gitlab-job"
+ROLE=arn:aws:iam::123456789012:role/odmu-test-ci-deploy
 deploy() {
-  python3 deploy/ecs_deploy.py deploy --cluster odmu-test --family odmu-test-billing --container billing \
-    --image repo/billing:new --timeout 20 --interval 1 "$@"
+  python3 deploy/ecs_deploy.py deploy --role-arn "$ROLE" --cluster odmu-test --family odmu-test-billing \
+    --container billing --image repo/billing:new --timeout 20 --interval 1 "$@"
 }
 
 start_moto
@@ -189,7 +207,7 @@ grep -q "ECS service 'no-such-service' not found in cluster 'odmu-test'" "$WORK/
   || { echo "!! unclear error for a missing service:" >&2; cat "$WORK/missing.err" >&2; exit 1; }
 echo "ok: missing service fails: $(cat "$WORK/missing.err")"
 
-python3 deploy/ecs_deploy.py rollback --cluster odmu-test --service billing --timeout 20 --interval 1 >/dev/null
+python3 deploy/ecs_deploy.py rollback --role-arn "$ROLE" --cluster odmu-test --service billing --timeout 20 --interval 1 >/dev/null
 td="$(aws ecs describe-services --cluster odmu-test --services billing --query 'services[0].deployments[0].taskDefinition' --output text)"
 [ "${td##*:}" = "1" ] || { echo "!! rollback left $td" >&2; exit 1; }
 echo "ok: rollback job redeployed the previous revision ($td)"
@@ -202,5 +220,78 @@ if deploy --service billing 2>"$WORK/rolledback.err" >/dev/null; then
 fi
 grep -q "rolled back" "$WORK/rolledback.err" || { cat "$WORK/rolledback.err" >&2; exit 1; }
 echo "ok: ECS rollback fails the deploy: $(cat "$WORK/rolledback.err")"
+
+echo "== promotion staging -> production: skopeo between two registries, one role each (moto STS + ECR)"
+# Two registries stand for the two environments' ECR, each accepting only the ECR token of its own
+# account's role (moto's token is "<account>-auth-token"), over TLS with a throw-away CA that only
+# this run trusts (SSL_CERT_FILE, read by skopeo's Go TLS stack).
+STAGING_ROLE=arn:aws:iam::111111111111:role/odmu-staging-ci-deploy
+PRODUCTION_ROLE=arn:aws:iam::222222222222:role/odmu-production-ci-deploy
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/registry.key" -out "$WORK/registry.crt" 2>/dev/null
+export SSL_CERT_FILE="$WORK/registry.crt"
+# start_registry <name> <account> → echoes host:port
+start_registry() {
+  local dir="$WORK/registry-$1" port; port="$(free_port)"
+  mkdir -p "$dir/data"
+  python3 -W ignore -c 'import crypt, sys; print("AWS:" + crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
+    "$2-auth-token" >"$dir/htpasswd"
+  cat >"$dir/config.yml" <<YAML
+version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: $dir/data } }
+http: { addr: "127.0.0.1:$port", tls: { certificate: $WORK/registry.crt, key: $WORK/registry.key } }
+auth: { htpasswd: { realm: odmu-test, path: $dir/htpasswd } }
+YAML
+  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null --cacert "$WORK/registry.crt" "https://127.0.0.1:$port/v2/" && break
+    sleep 0.1
+  done
+  echo "127.0.0.1:$port"
+}
+STAGING_REGISTRY="$(start_registry staging 111111111111)"
+PRODUCTION_REGISTRY="$(start_registry production 222222222222)"
+SOURCE="$STAGING_REGISTRY/odmu-staging/billing:0123abcd"
+TARGET="$PRODUCTION_REGISTRY/odmu-production/billing:0123abcd"
+# What the build job leaves behind: the commit's image in the staging repository.
+auth() { printf '{"auths":{"%s":{"auth":"%s"}}}' "$1" "$(printf 'AWS:%s-auth-token' "$2" | base64 -w0)" >"$WORK/auth-$2.json"; echo "$WORK/auth-$2.json"; }
+python3 deploy/testing/make_oci_image.py "$WORK/oci-v1" v1
+python3 deploy/testing/make_oci_image.py "$WORK/oci-v2" v2
+skopeo copy -q --dest-authfile "$(auth "$STAGING_REGISTRY" 111111111111)" "oci:$WORK/oci-v1:v1" "docker://$SOURCE"
+digest() { skopeo inspect --raw --authfile "$2" "docker://$1" | sha256sum | cut -d' ' -f1; }
+promote() { python3 deploy/ecs_deploy.py promote "$@"; }
+
+promote --source "$SOURCE" --source-role-arn "$STAGING_ROLE" \
+  --target "$TARGET" --target-role-arn "$PRODUCTION_ROLE" >"$WORK/promote.out"
+want="$(digest "$SOURCE" "$WORK/auth-111111111111.json")"
+got="$(digest "$TARGET" "$(auth "$PRODUCTION_REGISTRY" 222222222222)")"
+[ "$want" = "$got" ] || { echo "!! promoted digest $got differs from staging's $want" >&2; exit 1; }
+echo "ok: promoted with the same digest (sha256:${got:0:12}...): $(tail -n1 "$WORK/promote.out")"
+
+promote --source "$SOURCE" --source-role-arn "$STAGING_ROLE" \
+  --target "$TARGET" --target-role-arn "$PRODUCTION_ROLE" | grep -q "already holds" \
+  || { echo "!! a second promotion of the same image did not recognise it" >&2; exit 1; }
+echo "ok: promoting again is a no-op (a rerun of the job)"
+
+expect_failure() {  # expect_failure <label> <message in stderr> <promote args...>
+  local label="$1" message="$2"; shift 2
+  if promote "$@" >/dev/null 2>"$WORK/promote.err"; then echo "!! $label: exited 0" >&2; exit 1; fi
+  grep -q "$message" "$WORK/promote.err" || { echo "!! $label: unclear error:" >&2; cat "$WORK/promote.err" >&2; exit 1; }
+  echo "ok: $label fails: $(head -c 220 "$WORK/promote.err" | tr '\n' ' ')"
+}
+expect_failure "reading staging with production's role" "unauthorized\|authentication required" \
+  --source "$SOURCE" --source-role-arn "$PRODUCTION_ROLE" \
+  --target "$PRODUCTION_REGISTRY/odmu-production/billing:other" --target-role-arn "$PRODUCTION_ROLE"
+expect_failure "a commit that staging never got" "does not exist" \
+  --source "$STAGING_REGISTRY/odmu-staging/billing:never-built" --source-role-arn "$STAGING_ROLE" \
+  --target "$PRODUCTION_REGISTRY/odmu-production/billing:never-built" --target-role-arn "$PRODUCTION_ROLE"
+skopeo copy -q --dest-authfile "$WORK/auth-222222222222.json" "oci:$WORK/oci-v2:v2" \
+  "docker://$PRODUCTION_REGISTRY/odmu-production/billing:taken"
+expect_failure "a target tag that holds another image" "tags are immutable" \
+  --source "$SOURCE" --source-role-arn "$STAGING_ROLE" \
+  --target "$PRODUCTION_REGISTRY/odmu-production/billing:taken" --target-role-arn "$PRODUCTION_ROLE"
+AWS_ID_TOKEN="" expect_failure "a job without an id_token" "AWS_ID_TOKEN is empty" \
+  --source "$SOURCE" --source-role-arn "$STAGING_ROLE" --target "$TARGET" --target-role-arn "$PRODUCTION_ROLE"
 
 echo "== pipeline checks passed in $((SECONDS - start))s"

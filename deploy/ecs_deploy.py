@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Deploy one odmu service to ECS, or roll it back to the previous task definition revision.
+"""Deploy one odmu service to ECS, roll it back, or promote its image to the next environment.
 
-    ecs_deploy.py deploy   --cluster C --service S --family F --container N --image URI [--timeout 900]
-    ecs_deploy.py rollback --cluster C --service S [--to ARN] [--timeout 900]
+    ecs_deploy.py deploy   --cluster C --service S --family F --container N --image URI [--role-arn R]
+    ecs_deploy.py rollback --cluster C --service S [--to ARN] [--role-arn R]
+    ecs_deploy.py promote  --source URI --target URI [--source-role-arn R] [--target-role-arn R]
 
 deploy: read the family's latest task definition, replace the container's image, register the
 new revision, point the service at it, poll describe-services until the rollout settles, and
@@ -13,18 +14,31 @@ plain `aws ecs wait services-stable` would pass it: this script fails it.
 rollback: redeploy the revision before the one the service runs (or --to ARN), with the same
 wait and check.
 
+promote: copy an image, byte for byte (same digest), from one environment's repository to the
+next one's, with skopeo: what production runs is exactly what staging ran. Each side logs in to
+its registry with its own role. A target tag that already holds the same digest is a success (a
+rerun); one that holds another digest is an error (tags are immutable).
+
+--role-arn and friends: exchange the GitLab job's id_token ($AWS_ID_TOKEN) for one hour of that
+role (sts:AssumeRoleWithWebIdentity); without them the ambient AWS credentials are used.
+
 Python 3 standard library only; AWS calls go through the `aws` CLI (credentials, region and
-AWS_ENDPOINT_URL come from its usual environment). Only the calls the CI deploy role allows are
-used: ecs:DescribeTaskDefinition, ecs:RegisterTaskDefinition, ecs:DescribeServices,
-ecs:UpdateService (and iam:PassRole for the task's roles).
+AWS_ENDPOINT_URL come from its usual environment), registry calls through `skopeo`. Only the calls
+the CI deploy role allows are used: ecs:DescribeTaskDefinition, ecs:RegisterTaskDefinition,
+ecs:DescribeServices, ecs:UpdateService (and iam:PassRole for the task's roles), and for promote
+ecr:GetAuthorizationToken and the repositories' pull and push calls.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 
 # Fields describe-task-definition returns that register-task-definition does not accept.
@@ -46,13 +60,44 @@ class DeployError(Exception):
     """A deploy that must fail the job, with a message for the job log."""
 
 
-def aws(*args: str) -> dict:
-    """Run `aws <args> --output json` and return the parsed answer; raise DeployError on failure."""
-    cmd = ["aws", *args, "--output", "json"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+def run(cmd: list[str], env: dict | None = None) -> str:
+    """Run a command and return its stdout; raise DeployError with its stderr on failure."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
-        raise DeployError(f"`aws {' '.join(args[:2])}` failed: {proc.stderr.strip() or proc.stdout.strip()}")
-    return json.loads(proc.stdout) if proc.stdout.strip() else {}
+        raise DeployError(f"`{' '.join(cmd[:3])}` failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
+
+
+def aws(*args: str, env: dict | None = None) -> dict:
+    """Run `aws <args> --output json` and return the parsed answer; raise DeployError on failure."""
+    out = run(["aws", *args, "--output", "json"], env)
+    return json.loads(out) if out.strip() else {}
+
+
+def assume_role(role_arn: str) -> dict:
+    """The process environment with one hour of `role_arn`, from the job's id_token ($AWS_ID_TOKEN).
+
+    The token goes to the CLI as a 0600 file (file://), never on a command line.
+    """
+    token = os.environ.get("AWS_ID_TOKEN", "")
+    if not token:
+        raise DeployError(f"AWS_ID_TOKEN is empty: the job needs `id_tokens: AWS_ID_TOKEN` to assume {role_arn}")
+    session = f"gitlab-{os.environ.get('CI_PROJECT_ID', 'local')}-{os.environ.get('CI_JOB_ID', os.getpid())}"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "id_token")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(token)
+        creds = aws(
+            "sts", "assume-role-with-web-identity",
+            "--role-arn", role_arn, "--role-session-name", session[:64],
+            "--web-identity-token", f"file://{path}", "--duration-seconds", "3600",
+        )["Credentials"]
+    return dict(
+        os.environ,
+        AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+        AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+        AWS_SESSION_TOKEN=creds["SessionToken"],
+    )
 
 
 def check_primary(describe_services: dict, expected_task_definition_arn: str) -> tuple[str, str]:
@@ -175,11 +220,76 @@ def rollback(args: argparse.Namespace) -> None:
     print(f"rolled back {args.service} to {target}")
 
 
+def registry_of(image: str) -> str:
+    """The registry host of an image reference (`<host>/<repository>:<tag>`)."""
+    host, slash, _ = image.partition("/")
+    if not slash or not ("." in host or ":" in host or host == "localhost"):
+        raise DeployError(f"'{image}' names no registry host (expected <host>/<repository>:<tag>)")
+    return host
+
+
+def write_authfile(directory: str, name: str, image: str, env: dict) -> str:
+    """A containers-auth.json (0600) for `image`'s registry, from an ECR token of `env`'s role."""
+    password = run(["aws", "ecr", "get-login-password"], env).strip()
+    auth = base64.b64encode(f"AWS:{password}".encode()).decode()
+    path = os.path.join(directory, f"{name}-auth.json")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        json.dump({"auths": {registry_of(image): {"auth": auth}}}, f)
+    return path
+
+
+def manifest_digest(image: str, authfile: str) -> str | None:
+    """sha256 digest of the image's top-level manifest (index or image), None if the tag is absent."""
+    proc = subprocess.run(
+        ["skopeo", "inspect", "--raw", "--retry-times", "3", "--authfile", authfile, f"docker://{image}"],
+        capture_output=True,
+    )
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip()
+        if "manifest unknown" in err.lower():
+            return None
+        raise DeployError(f"cannot read {image}: {err}")
+    return "sha256:" + hashlib.sha256(proc.stdout).hexdigest()
+
+
+def promote(args: argparse.Namespace) -> None:
+    source_env = assume_role(args.source_role_arn) if args.source_role_arn else None
+    target_env = assume_role(args.target_role_arn) if args.target_role_arn else None
+    with tempfile.TemporaryDirectory() as tmp:
+        source_auth = write_authfile(tmp, "source", args.source, source_env or dict(os.environ))
+        target_auth = write_authfile(tmp, "target", args.target, target_env or dict(os.environ))
+        digest = manifest_digest(args.source, source_auth)
+        if digest is None:
+            raise DeployError(f"{args.source} does not exist: was this commit built and deployed to the previous environment?")
+        existing = manifest_digest(args.target, target_auth)
+        if existing == digest:
+            print(f"{args.target} already holds {digest}: nothing to copy")
+            return
+        if existing is not None:
+            raise DeployError(f"{args.target} already holds {existing}, not {digest}: tags are immutable")
+        print(f"copying {args.source} ({digest}) to {args.target}", flush=True)
+        run([
+            "skopeo", "copy", "--all", "--preserve-digests", "--retry-times", "3",
+            "--src-authfile", source_auth, "--dest-authfile", target_auth,
+            f"docker://{args.source}", f"docker://{args.target}",
+        ])
+        copied = manifest_digest(args.target, target_auth)
+        if copied != digest:
+            raise DeployError(f"{args.target} holds {copied} after the copy, not {digest}")
+    print(f"promoted {args.source} to {args.target} ({digest})")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("promote")
+    p.add_argument("--source", required=True, help="image in the previous environment's repository")
+    p.add_argument("--target", required=True, help="the same image's reference in this environment's repository")
+    p.add_argument("--source-role-arn", help="role that reads the source repository (GitLab OIDC)")
+    p.add_argument("--target-role-arn", help="role that pushes to the target repository (GitLab OIDC)")
     for name in ("deploy", "rollback"):
         p = sub.add_parser(name)
+        p.add_argument("--role-arn", help="role to deploy with (GitLab OIDC; default: the ambient credentials)")
         p.add_argument("--cluster", required=True)
         p.add_argument("--service", required=True, help="ECS service name (e.g. odmu-auth)")
         p.add_argument("--timeout", type=float, default=900, help="seconds to wait for the rollout")
@@ -192,7 +302,9 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--to", help="task definition ARN to roll back to (default: the previous ACTIVE revision)")
     args = parser.parse_args(argv)
     try:
-        (deploy if args.command == "deploy" else rollback)(args)
+        if getattr(args, "role_arn", None):
+            os.environ.update(assume_role(args.role_arn))
+        {"deploy": deploy, "rollback": rollback, "promote": promote}[args.command](args)
     except DeployError as err:
         print(f"ecs_deploy {args.command} FAILED: {err}", file=sys.stderr)
         return 1

@@ -161,5 +161,20 @@ class NewRevisionInputTest(unittest.TestCase):
             ecs_deploy.new_revision_input(self.TD, "nope", "x")
 
 
+class RegistryOf(unittest.TestCase):
+    """The promotion logs in to the registry an image names; a bare name is refused, not Docker Hub."""
+
+    def test_ecr_and_local_hosts(self):
+        ecr = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+        self.assertEqual(ecs_deploy.registry_of(f"{ecr}/odmu-staging/billing:abc"), ecr)
+        self.assertEqual(ecs_deploy.registry_of("127.0.0.1:5000/odmu/billing:abc"), "127.0.0.1:5000")
+        self.assertEqual(ecs_deploy.registry_of("localhost/billing:abc"), "localhost")
+
+    def test_a_reference_without_a_registry_is_an_error(self):
+        for image in ("billing:abc", "odmu-staging/billing:abc"):
+            with self.assertRaisesRegex(ecs_deploy.DeployError, "names no registry host"):
+                ecs_deploy.registry_of(image)
+
+
 if __name__ == "__main__":
     unittest.main()

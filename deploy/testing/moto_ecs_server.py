@@ -9,7 +9,7 @@ deployment of the new revision (COMPLETED once MOTO_ECS_SERVICE_RUNNING >= desir
 one dropped. With ODMU_MOTO_ROLLBACK=1 it answers like a circuit-breaker rollback instead: the
 previous revision PRIMARY/COMPLETED again, ours ACTIVE/FAILED.
 
-    MOTO_ECS_SERVICE_RUNNING=1 python3 deploy/moto_ecs_server.py -H 127.0.0.1 -p PORT
+    MOTO_ECS_SERVICE_RUNNING=1 python3 deploy/testing/moto_ecs_server.py -H 127.0.0.1 -p PORT
 Test tooling only; the deploy script itself has no emulator mode.
 """
 
