@@ -160,9 +160,20 @@ fn the_release_build_and_the_database_init_cover_every_service() {
     let build = repo_file("docker/build-release.sh");
     let dockerfile = repo_file("docker/Dockerfile");
     let init = repo_file("docker/postgres/init.sh");
+    // The packages build-release.sh builds when given none (compose's images, CI's check).
+    let defaults: Vec<&str> = build
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("set -- "))
+        .expect("build-release.sh sets its default packages")
+        .split_whitespace()
+        .collect();
     for s in &SERVICES {
         let flag = format!("-p {}", s.name);
-        assert!(build.contains(&flag), "build-release.sh builds {}", s.name);
+        assert!(
+            defaults.contains(&s.name),
+            "build-release.sh builds {}",
+            s.name
+        );
         assert!(
             dockerfile.contains(&flag),
             "the Dockerfile cooks {}'s dependencies",
