@@ -370,21 +370,42 @@ fn ci_roles_trust_only_the_refs_that_need_them_and_plan_is_read_only() {
     };
     let (role, policy) = attached("plan_read_only");
     assert!(role.contains("\"terraform-plan\"") && policy.ends_with("policy/ReadOnlyAccess"));
-    // Nothing beyond ReadOnlyAccess is given to the plan role.
+    // Nothing beyond ReadOnlyAccess is given to the plan role: its inline policies only deny.
     for policy in blocks(&ci, "resource", &["aws_iam_role_policy"]) {
-        let role = source(attr(policy.body(), "role"));
-        assert!(!role.contains("terraform-plan"), "plan role gets {role}");
+        if !source(attr(policy.body(), "role")).contains("terraform-plan") {
+            continue;
+        }
+        let document = source(attr(policy.body(), "policy"));
+        let name = document
+            .trim_start_matches("data.aws_iam_policy_document.")
+            .trim_end_matches(".json");
+        let labels = ["aws_iam_policy_document", name];
+        let document = block(&ci, "data", &labels).body();
+        for statement in blocks(document, "statement", &[]) {
+            assert_eq!(
+                source(attr(statement.body(), "effect")),
+                "Deny",
+                "plan role policy {name} only denies"
+            );
+        }
     }
     let (role, policy) = attached("apply_power_user");
     assert!(role.contains("\"terraform-apply\"") && policy.ends_with("policy/PowerUserAccess"));
 
-    // The apply role cannot change the CI roles, its own included.
+    // The apply role changes roles only with the boundary attached, and never the Terraform roles.
     let iam = block(&ci, "data", &["aws_iam_policy_document", "apply_iam"]).body();
-    let deny = blocks(iam, "statement", &[])
-        .find(|s| s.body().attributes().any(|a| a.key() == "effect"))
-        .expect("a deny statement");
-    assert_eq!(source(attr(deny.body(), "effect")), "Deny");
-    assert!(source(attr(deny.body(), "resources")).contains("-ci-*"));
+    let statement = |sid: &str| {
+        blocks(iam, "statement", &[])
+            .find(|s| source(attr(s.body(), "sid")) == sid)
+            .unwrap_or_else(|| panic!("statement {sid}"))
+            .body()
+    };
+    let bounded = block(statement("RolesWithTheBoundary"), "condition", &[]).body();
+    assert_eq!(source(attr(bounded, "variable")), "iam:PermissionsBoundary");
+    assert!(source(attr(bounded, "values")).contains("var.permissions_boundary_arn"));
+    let deny = statement("NotTheTerraformRoles");
+    assert_eq!(source(attr(deny, "effect")), "Deny");
+    assert!(source(attr(deny, "resources")).contains("-ci-terraform-*"));
 
     for environment in ENVIRONMENTS {
         let env = module(&format!("environments/{environment}"));
@@ -397,5 +418,45 @@ fn ci_roles_trust_only_the_refs_that_need_them_and_plan_is_read_only() {
         ] {
             block(&env, "output", &[output]);
         }
+        // The plan role may read objects of the state bucket only: the backend's bucket.
+        let backend = blocks(&env, "terraform", &[])
+            .find_map(|t| blocks(t.body(), "backend", &["s3"]).next())
+            .expect("an S3 backend");
+        let bucket = source(attr(backend.body(), "bucket"));
+        assert_eq!(
+            source(attr(call, "state_bucket")).replace("${var.environment}", environment),
+            bucket,
+            "{environment}: the plan role's state bucket is the backend's"
+        );
     }
+}
+
+#[test]
+fn every_role_the_apply_role_can_change_carries_the_permissions_boundary() {
+    let modules = terraform_dir().join("modules");
+    let mut roles = 0;
+    for entry in std::fs::read_dir(&modules).unwrap() {
+        let folder = format!("modules/{}", entry.unwrap().file_name().to_string_lossy());
+        let body = module(&folder);
+        for role in blocks(&body, "resource", &["aws_iam_role"]) {
+            roles += 1;
+            let boundary = source(attr(role.body(), "permissions_boundary"));
+            if folder == "modules/ci" {
+                // Only the deploy role: the Terraform roles are outside the apply role's reach.
+                assert_eq!(
+                    boundary,
+                    "each.key == \"deploy\" ? var.permissions_boundary_arn : null"
+                );
+            } else {
+                assert_eq!(
+                    boundary, "var.permissions_boundary_arn",
+                    "{folder}: {role:?}"
+                );
+            }
+        }
+    }
+    assert!(
+        roles >= 4,
+        "execution, task, flow log and CI roles: found {roles}"
+    );
 }

@@ -44,12 +44,13 @@ module "platform" {
 module "network" {
   source = "../../modules/network"
 
-  name                = local.name
-  cidr                = var.vpc_cidr
-  nat_gateway         = var.nat_gateway
-  interface_endpoints = var.interface_endpoints
-  kms_key_arn         = module.platform.kms_key_arn
-  tags                = local.tags
+  name                     = local.name
+  cidr                     = var.vpc_cidr
+  nat_gateway              = var.nat_gateway
+  interface_endpoints      = var.interface_endpoints
+  kms_key_arn              = module.platform.kms_key_arn
+  permissions_boundary_arn = module.platform.role_boundary_arn
+  tags                     = local.tags
 }
 
 module "load_balancer" {
@@ -93,18 +94,19 @@ module "service" {
   )
   secrets = each.value.secrets
 
-  cluster_name          = module.platform.cluster_name
-  cluster_arn           = module.platform.cluster_arn
-  namespace_arn         = module.platform.namespace_arn
-  kms_key_arn           = module.platform.kms_key_arn
-  alarm_topic_arn       = module.platform.alarm_topic_arn
-  vpc_id                = module.network.vpc_id
-  vpc_cidr              = module.network.vpc_cidr
-  private_subnet_ids    = module.network.private_subnet_ids
-  alb_security_group_id = module.load_balancer.security_group_id
-  alb_arn_suffix        = module.load_balancer.arn_suffix
-  listener_arn          = module.load_balancer.https_listener_arn
-  tags                  = local.tags
+  cluster_name             = module.platform.cluster_name
+  cluster_arn              = module.platform.cluster_arn
+  namespace_arn            = module.platform.namespace_arn
+  kms_key_arn              = module.platform.kms_key_arn
+  alarm_topic_arn          = module.platform.alarm_topic_arn
+  permissions_boundary_arn = module.platform.role_boundary_arn
+  vpc_id                   = module.network.vpc_id
+  vpc_cidr                 = module.network.vpc_cidr
+  private_subnet_ids       = module.network.private_subnet_ids
+  alb_security_group_id    = module.load_balancer.security_group_id
+  alb_arn_suffix           = module.load_balancer.arn_suffix
+  listener_arn             = module.load_balancer.https_listener_arn
+  tags                     = local.tags
 }
 
 # Service Connect traffic: a service's port is open to the services that call it, and no others.
@@ -153,11 +155,31 @@ module "dashboard" {
 module "ci" {
   source = "../../modules/ci"
 
-  name                 = local.name
-  create_oidc_provider = var.create_oidc_provider
-  project_path         = var.gitlab_project_path
-  repository_arns      = [for s in module.service : s.repository_arn]
-  service_arns         = [for s in module.service : s.service_arn]
-  pass_role_arns       = flatten([for s in module.service : [s.execution_role_arn, s.task_role_arn]])
-  tags                 = local.tags
+  name                     = local.name
+  create_oidc_provider     = var.create_oidc_provider
+  project_path             = var.gitlab_project_path
+  repository_arns          = [for s in module.service : s.repository_arn]
+  service_arns             = [for s in module.service : s.service_arn]
+  pass_role_arns           = flatten([for s in module.service : [s.execution_role_arn, s.task_role_arn]])
+  permissions_boundary_arn = module.platform.role_boundary_arn
+  # The bucket of versions.tf's backend (a backend block cannot read variables).
+  state_bucket = "odmu-terraform-state-${var.environment}"
+  tags         = local.tags
+}
+
+# The CI module was modules/ci-deploy (module.ci_deploy, one role): state written by that version
+# moves to the new addresses instead of being destroyed and created again.
+moved {
+  from = module.ci_deploy.aws_iam_openid_connect_provider.this
+  to   = module.ci.aws_iam_openid_connect_provider.this
+}
+
+moved {
+  from = module.ci_deploy.aws_iam_role.this
+  to   = module.ci.aws_iam_role.this["deploy"]
+}
+
+moved {
+  from = module.ci_deploy.aws_iam_role_policy.this
+  to   = module.ci.aws_iam_role_policy.deploy
 }

@@ -3,6 +3,8 @@
 #   deploy           push images, register task definitions, update the services    protected branches
 #   terraform-plan   read-only, for `terraform plan` on merge requests               any branch of the project
 #   terraform-apply  manages this environment's resources                           protected branches
+# Every role the apply role may create or change carries the environment's permissions boundary
+# (modules/platform); the two Terraform roles are outside its reach and change only by a person.
 
 data "aws_caller_identity" "current" {}
 
@@ -13,21 +15,26 @@ locals {
   partition         = data.aws_partition.current.partition
   account_id        = data.aws_caller_identity.current.account_id
   oidc_provider_arn = "arn:${local.partition}:iam::${local.account_id}:oidc-provider/${local.host}"
-  role_writes = [
+  # Role writes whose request IAM can check for the permissions boundary (iam:PermissionsBoundary)...
+  bounded_role_writes = [
     "iam:AttachRolePolicy",
     "iam:CreateRole",
-    "iam:DeleteRole",
     "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy",
-    "iam:PassRole",
+    "iam:PutRolePermissionsBoundary",
     "iam:PutRolePolicy",
+  ]
+  # ...and those it cannot: allowed by name only.
+  named_role_writes = [
+    "iam:DeleteRole",
     "iam:TagRole",
     "iam:UntagRole",
     "iam:UpdateAssumeRolePolicy",
     "iam:UpdateRole",
     "iam:UpdateRoleDescription",
   ]
-  protected_subs = [for b in var.branches : "project_path:${var.project_path}:ref_type:branch:ref:${b}"]
+  environment_roles = "arn:${local.partition}:iam::${local.account_id}:role/${var.name}-*"
+  protected_subs    = [for b in var.branches : "project_path:${var.project_path}:ref_type:branch:ref:${b}"]
 
   # GitLab's sub claim names the project and the ref, never the pipeline source: a merge-request
   # pipeline carries its source branch. Forks' pipelines carry the fork's project_path.
@@ -90,6 +97,9 @@ resource "aws_iam_role" "this" {
   description          = each.value.description
   assume_role_policy   = data.aws_iam_policy_document.assume[each.key].json
   max_session_duration = 3600
+  # The deploy role is the apply role's to change, so it carries the boundary; the Terraform
+  # roles cannot (PowerUserAccess and ReadOnlyAccess are far above it).
+  permissions_boundary = each.key == "deploy" ? var.permissions_boundary_arn : null
 
   tags = var.tags
 
@@ -153,18 +163,64 @@ resource "aws_iam_role_policy" "deploy" {
   policy = data.aws_iam_policy_document.deploy.json
 }
 
-# --- terraform plan: AWS's ReadOnlyAccess (what refresh reads: Describe/Get/List everywhere, the
-# state object included). It holds no secret values: secretsmanager:GetSecretValue is not in it.
-# The plan job runs with -lock=false, so it writes nothing, not even the lock file.
+# --- terraform plan: AWS's ReadOnlyAccess (what refresh reads: Describe/Get/List everywhere),
+# minus the data it does not need: any branch of the project can assume this role, so it reads
+# configuration, not contents. Objects only from the state bucket; no log events, images,
+# parameters, table items or messages; no secret values (not in ReadOnlyAccess either). The plan
+# job runs with -lock=false, so it writes nothing, not even the lock file.
 
 resource "aws_iam_role_policy_attachment" "plan_read_only" {
   role       = aws_iam_role.this["terraform-plan"].name
   policy_arn = "arn:${local.partition}:iam::aws:policy/ReadOnlyAccess"
 }
 
-# --- terraform apply: PowerUserAccess (everything but IAM and Organizations) plus IAM limited to
-# this environment's names. A role that applies IAM can always grant itself more, so the guard is
-# who can assume it: protected branches only, behind a manual job in a protected environment.
+data "aws_iam_policy_document" "plan_no_data" {
+  statement {
+    sid           = "OnlyTheStateObjects"
+    effect        = "Deny"
+    actions       = ["s3:GetObject", "s3:GetObjectVersion"]
+    not_resources = ["arn:${local.partition}:s3:::${var.state_bucket}/*"]
+  }
+
+  statement {
+    sid    = "NoContents"
+    effect = "Deny"
+    actions = [
+      "dynamodb:BatchGetItem",
+      "dynamodb:GetItem",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer",
+      "logs:FilterLogEvents",
+      "logs:GetLogEvents",
+      "logs:GetQueryResults",
+      "logs:StartLiveTail",
+      "logs:StartQuery",
+      "rds:DownloadCompleteDBLogFile",
+      "rds:DownloadDBLogFilePortion",
+      "secretsmanager:GetSecretValue",
+      "sqs:ReceiveMessage",
+      "ssm:GetParameter",
+      "ssm:GetParameterHistory",
+      "ssm:GetParameters",
+      "ssm:GetParametersByPath",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "plan_no_data" {
+  name   = "configuration-not-contents"
+  role   = aws_iam_role.this["terraform-plan"].id
+  policy = data.aws_iam_policy_document.plan_no_data.json
+}
+
+# --- terraform apply: PowerUserAccess (everything but IAM and Organizations; it includes
+# iam:CreateServiceLinkedRole, which ECS, the load balancer, RDS and autoscaling need on first
+# use) plus IAM on this environment's roles, each of which must carry the permissions boundary.
+# The apply role can thus create and change the tasks', flow log's and deploy roles, never one
+# that can do more than the boundary, and never the two Terraform roles (its own included).
 
 resource "aws_iam_role_policy_attachment" "apply_power_user" {
   role       = aws_iam_role.this["terraform-apply"].name
@@ -182,9 +238,34 @@ data "aws_iam_policy_document" "apply_iam" {
   }
 
   statement {
-    sid       = "ManageEnvironmentRoles"
-    actions   = local.role_writes
-    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-*"]
+    sid       = "RolesWithTheBoundary"
+    actions   = local.bounded_role_writes
+    resources = [local.environment_roles]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PermissionsBoundary"
+      values   = [var.permissions_boundary_arn]
+    }
+  }
+
+  statement {
+    sid       = "RolesByName"
+    actions   = local.named_role_writes
+    resources = [local.environment_roles]
+  }
+
+  # Task and execution roles to ECS, the flow log role to VPC flow logs; nothing else.
+  statement {
+    sid       = "PassRolesToTheirServices"
+    actions   = ["iam:PassRole"]
+    resources = [local.environment_roles]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"]
+    }
   }
 
   statement {
@@ -201,31 +282,13 @@ data "aws_iam_policy_document" "apply_iam" {
     resources = [local.oidc_provider_arn]
   }
 
-  # ECS, the load balancer, RDS and autoscaling create their service-linked roles on first use.
+  # The Terraform roles change only by a person's apply: the pipeline cannot widen its own access
+  # (a deny wins over the allows above; reading them stays allowed, for refresh).
   statement {
-    sid       = "ServiceLinkedRoles"
-    actions   = ["iam:CreateServiceLinkedRole"]
-    resources = ["arn:${local.partition}:iam::${local.account_id}:role/aws-service-role/*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "iam:AWSServiceName"
-      values = [
-        "ecs.amazonaws.com",
-        "ecs.application-autoscaling.amazonaws.com",
-        "elasticloadbalancing.amazonaws.com",
-        "rds.amazonaws.com",
-      ]
-    }
-  }
-
-  # The CI roles themselves change only by a person's apply: the pipeline cannot widen its own
-  # access (a deny wins over the prefix allow above; reading them stays allowed, for refresh).
-  statement {
-    sid       = "NotTheCiRoles"
+    sid       = "NotTheTerraformRoles"
     effect    = "Deny"
-    actions   = local.role_writes
-    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-ci-*"]
+    actions   = concat(local.bounded_role_writes, local.named_role_writes, ["iam:PassRole"])
+    resources = ["arn:${local.partition}:iam::${local.account_id}:role/${var.name}-ci-terraform-*"]
   }
 }
 

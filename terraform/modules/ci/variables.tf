@@ -52,3 +52,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary attached to the roles created here (platform module's role_boundary_arn)."
+  type        = string
+}
+
+variable "state_bucket" {
+  description = "S3 bucket of this environment's Terraform state: the only objects the plan role may read."
+  type        = string
+}

@@ -91,8 +91,9 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "execution" {
-  name               = "${local.full_name}-execution"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  name                 = "${local.full_name}-execution"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
 }
@@ -149,8 +150,9 @@ resource "aws_iam_role_policy" "execution" {
 
 # The application calls no AWS API: its task role has no permissions at all.
 resource "aws_iam_role" "task" {
-  name               = "${local.full_name}-task"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  name                 = "${local.full_name}-task"
+  assume_role_policy   = data.aws_iam_policy_document.assume.json
+  permissions_boundary = var.permissions_boundary_arn
 
   tags = var.tags
 }

@@ -222,3 +222,8 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary attached to the roles created here (platform module's role_boundary_arn)."
+  type        = string
+}

@@ -107,3 +107,47 @@ resource "aws_sns_topic_subscription" "email" {
   protocol  = "email"
   endpoint  = each.key
 }
+
+# The ceiling of every role Terraform creates for workloads and deploys in this environment (task
+# execution and task roles, the flow log role, the CI deploy role): whatever their own policies
+# say, they can do no more than this, in this account only. The CI apply role may create and
+# change roles only with this boundary attached (modules/ci), so it cannot mint a role above it.
+# A task that needs another AWS API (S3, SQS, ...) needs it here first: an administrator's apply.
+data "aws_iam_policy_document" "role_boundary" {
+  statement {
+    sid = "WorkloadsAndDeploys"
+    actions = [
+      "ecr:BatchCheckLayerAvailability",
+      "ecr:BatchGetImage",
+      "ecr:CompleteLayerUpload",
+      "ecr:DescribeImages",
+      "ecr:GetDownloadUrlForLayer",
+      "ecr:InitiateLayerUpload",
+      "ecr:PutImage",
+      "ecr:UploadLayerPart",
+      "ecs:DescribeServices",
+      "ecs:UpdateService",
+      "iam:PassRole",
+      "kms:Decrypt",
+      "logs:CreateLogStream",
+      "logs:DescribeLogStreams",
+      "logs:PutLogEvents",
+      "secretsmanager:GetSecretValue",
+    ]
+    resources = ["arn:${data.aws_partition.current.partition}:*:*:${data.aws_caller_identity.current.account_id}:*"]
+  }
+
+  statement {
+    sid       = "WithoutResourceLevelPermissions"
+    actions   = ["ecr:GetAuthorizationToken", "ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_policy" "role_boundary" {
+  name        = "${var.name}-role-boundary"
+  description = "Permissions boundary of every workload and deploy role of ${var.name}"
+  policy      = data.aws_iam_policy_document.role_boundary.json
+
+  tags = var.tags
+}

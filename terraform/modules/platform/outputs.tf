@@ -27,3 +27,8 @@ output "alarm_topic_arn" {
   description = "ARN of the SNS topic every alarm notifies."
   value       = aws_sns_topic.this.arn
 }
+
+output "role_boundary_arn" {
+  description = "Permissions boundary that every workload and deploy role of the environment carries."
+  value       = aws_iam_policy.role_boundary.arn
+}
