@@ -19,7 +19,7 @@ WORK="$(mktemp -d)"
 MOTO_PIDS=()
 cleanup() {
   for pid in "${MOTO_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  pkill -f "docker-registry serve $WORK/" 2>/dev/null || true
+  for pidfile in "$WORK"/registry-*/pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -40,9 +40,10 @@ if ! [ -x "$GCL" ] || [ "$("$GCL" --version)" != "4.73.0" ]; then
   npm install --silent --prefix "$GCL_PREFIX" gitlab-ci-local@4.73.0 >/dev/null
 fi
 AWS_VENV="$CACHE/odmu-aws"
-if ! "$AWS_VENV/bin/aws" --version >/dev/null 2>&1 || ! [ -x "$AWS_VENV/bin/moto_server" ]; then
+if ! "$AWS_VENV/bin/aws" --version >/dev/null 2>&1 || ! [ -x "$AWS_VENV/bin/moto_server" ] \
+  || ! "$AWS_VENV/bin/python" -c 'import bcrypt' 2>/dev/null; then
   python3 -m venv "$AWS_VENV"
-  "$AWS_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' awscli==1.46.3
+  "$AWS_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server]==5.2.5' awscli==1.46.3 bcrypt==5.0.0
 fi
 if ! command -v skopeo >/dev/null 2>&1 || ! command -v docker-registry >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq skopeo docker-registry >/dev/null 2>&1 \
@@ -230,11 +231,11 @@ PRODUCTION_ROLE=arn:aws:iam::222222222222:role/odmu-production-ci-deploy
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
   -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/registry.key" -out "$WORK/registry.crt" 2>/dev/null
 export SSL_CERT_FILE="$WORK/registry.crt"
-# start_registry <name> <account> → echoes host:port
+# start_registry <name> <account>: a registry in $WORK/registry-<name>, its address in ./address
 start_registry() {
   local dir="$WORK/registry-$1" port; port="$(free_port)"
   mkdir -p "$dir/data"
-  python3 -W ignore -c 'import crypt, sys; print("AWS:" + crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))' \
+  "$AWS_VENV/bin/python" -c 'import bcrypt, sys; print("AWS:" + bcrypt.hashpw(sys.argv[1].encode(), bcrypt.gensalt()).decode())' \
     "$2-auth-token" >"$dir/htpasswd"
   cat >"$dir/config.yml" <<YAML
 version: 0.1
@@ -244,14 +245,21 @@ http: { addr: "127.0.0.1:$port", tls: { certificate: $WORK/registry.crt, key: $W
 auth: { htpasswd: { realm: odmu-test, path: $dir/htpasswd } }
 YAML
   docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
+  echo $! >"$dir/pid"
   for _ in $(seq 1 50); do
-    curl -s -o /dev/null --cacert "$WORK/registry.crt" "https://127.0.0.1:$port/v2/" && break
+    # 401 is the answer of a registry that is up and wants its credentials
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$WORK/registry.crt" "https://127.0.0.1:$port/v2/")" = 401 ]; then
+      echo "127.0.0.1:$port" >"$dir/address"
+      return 0
+    fi
     sleep 0.1
   done
-  echo "127.0.0.1:$port"
+  echo "!! the $1 registry did not start" >&2; cat "$dir/log" >&2; exit 1
 }
-STAGING_REGISTRY="$(start_registry staging 111111111111)"
-PRODUCTION_REGISTRY="$(start_registry production 222222222222)"
+start_registry staging 111111111111
+start_registry production 222222222222
+STAGING_REGISTRY="$(cat "$WORK/registry-staging/address")"
+PRODUCTION_REGISTRY="$(cat "$WORK/registry-production/address")"
 SOURCE="$STAGING_REGISTRY/odmu-staging/billing:0123abcd"
 TARGET="$PRODUCTION_REGISTRY/odmu-production/billing:0123abcd"
 # What the build job leaves behind: the commit's image in the staging repository.
