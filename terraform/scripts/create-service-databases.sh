@@ -10,13 +10,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../environments/${ENV:?ENV=staging or production}"
 
-db_host=$(terraform output -raw database_address)
-master_secret=$(terraform output -raw database_master_secret_arn)
+outputs=$(terraform output -json environment)
+db_host=$(jq -r .database_address <<<"$outputs")
+master_secret=$(jq -r .database_master_secret_arn <<<"$outputs")
 master=$(aws secretsmanager get-secret-value --secret-id "$master_secret" --query SecretString --output text)
 export PGUSER=$(jq -r .username <<<"$master") PGPASSWORD=$(jq -r .password <<<"$master")
 export PGSSLMODE=require PGDATABASE=postgres
 
-terraform output -json secret_arns | jq -r 'to_entries[] | "\(.key) \(.value)"' |
+jq -r '.secret_arns | to_entries[] | "\(.key) \(.value)"' <<<"$outputs" |
 while read -r service secret_arn; do
   password=$(openssl rand -hex 32)
   psql -v ON_ERROR_STOP=1 -q <<SQL

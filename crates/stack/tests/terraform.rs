@@ -87,61 +87,67 @@ fn object_entry<'a>(expr: &'a Expression, key: &str) -> Option<&'a Expression> {
     })
 }
 
-/// The default of an environment's `services` variable: the typed map of the five services.
-fn services_map(environment: &str) -> Expression {
-    let env = module(&format!("environments/{environment}"));
+/// The default of the environment module's `services` variable: the typed map of the five services.
+fn services_map() -> Expression {
+    let env = module("modules/environment");
     attr(block(&env, "variable", &["services"]).body(), "default").clone()
 }
 
-fn service_entry<'a>(map: &'a Expression, s: &Service, environment: &str) -> &'a Expression {
-    object_entry(map, s.name)
-        .unwrap_or_else(|| panic!("{environment}: {} is in the services map", s.name))
+fn service_entry<'a>(map: &'a Expression, s: &Service) -> &'a Expression {
+    object_entry(map, s.name).unwrap_or_else(|| panic!("{} is in the services map", s.name))
+}
+
+/// An environment's root module (`environments/<env>`): one call of `modules/environment`.
+fn environment_call(env: &Body, environment: &str) -> Body {
+    let call = block(env, "module", &["environment"]).body();
+    assert_eq!(
+        source(attr(call, "source")),
+        "../../modules/environment",
+        "{environment}"
+    );
+    assert_eq!(source(attr(call, "environment")), environment);
+    call.clone()
 }
 
 #[test]
-fn both_environments_map_exactly_the_table_services_with_their_ports_prefixes_and_health_paths() {
+fn every_environment_calls_the_environment_module_once_and_only_sizes_differ() {
     for environment in ENVIRONMENTS {
-        let map = services_map(environment);
-        let Expression::Object(object) = &map else {
-            panic!("{environment}: services default is an object")
+        let env = module(&format!("environments/{environment}"));
+        assert_eq!(blocks(&env, "module", &[]).count(), 1, "{environment}");
+        let call = environment_call(&env, environment);
+        assert!(
+            call.attributes().all(|a| a.key() != "services"),
+            "{environment}: the service table is the module's, not the environment's"
+        );
+    }
+}
+
+#[test]
+fn the_environments_map_exactly_the_table_services_with_their_ports_prefixes_and_health_paths() {
+    let map = services_map();
+    let Expression::Object(object) = &map else {
+        panic!("services default is an object")
+    };
+    assert_eq!(object.len(), SERVICES.len(), "five services");
+    for s in &SERVICES {
+        let entry = service_entry(&map, s);
+        let field = |key: &str| {
+            object_entry(entry, key).unwrap_or_else(|| panic!("{}.{key} is set", s.name))
         };
-        assert_eq!(object.len(), SERVICES.len(), "{environment}: five services");
-        for s in &SERVICES {
-            let entry = service_entry(&map, s, environment);
-            let field = |key: &str| {
-                object_entry(entry, key)
-                    .unwrap_or_else(|| panic!("{environment}: {}.{key} is set", s.name))
-            };
-            assert_eq!(
-                number(field("port")),
-                i64::from(s.port),
-                "{environment}: {} port",
-                s.name
-            );
-            assert_eq!(
-                source(field("prefix")),
-                s.prefix,
-                "{environment}: {} prefix",
-                s.name
-            );
-            assert_eq!(
-                source(field("health_path")),
-                s.health_path(),
-                "{environment}: {} health path",
-                s.name
-            );
-            assert_eq!(
-                source(field("url_var")),
-                s.url_var,
-                "{environment}: {} url_var",
-                s.name
-            );
-            let Expression::Array(calls) = field("calls") else {
-                panic!("{environment}: {}.calls is a list", s.name)
-            };
-            let calls: Vec<String> = calls.iter().map(source).collect();
-            assert_eq!(calls, s.calls, "{environment}: {} calls", s.name);
-        }
+        assert_eq!(number(field("port")), i64::from(s.port), "{} port", s.name);
+        assert_eq!(source(field("prefix")), s.prefix, "{} prefix", s.name);
+        assert_eq!(
+            source(field("health_path")),
+            s.health_path(),
+            "{} health path",
+            s.name
+        );
+        assert_eq!(source(field("url_var")), s.url_var, "{} url_var", s.name);
+        let Expression::Array(calls) = field("calls") else {
+            panic!("{}.calls is a list", s.name)
+        };
+        let calls: Vec<String> = calls.iter().map(source).collect();
+        assert_eq!(calls, s.calls, "{} calls", s.name);
     }
 }
 
@@ -182,25 +188,21 @@ fn the_service_module_declares_every_resource_a_service_needs() {
     let values: Vec<String> = values.iter().map(source).collect();
     assert_eq!(values, ["var.prefix", "${var.prefix}/*"]);
 
-    // The environments wire the map's fields into exactly those variables.
-    for environment in ENVIRONMENTS {
-        let env = module(&format!("environments/{environment}"));
-        let call = block(&env, "module", &["service"]).body();
-        assert_eq!(source(attr(call, "source")), "../../modules/ecs-service");
-        assert_eq!(source(attr(call, "for_each")), "var.services");
-        for (input, field) in [
-            ("port", "port"),
-            ("prefix", "prefix"),
-            ("health_path", "health_path"),
-        ] {
-            assert_eq!(
-                source(attr(call, input)),
-                format!("each.value.{field}"),
-                "{environment}"
-            );
-        }
-        assert_eq!(source(attr(call, "name")), "each.key", "{environment}");
+    // The environment module wires the map's fields into exactly those variables.
+    let env = module("modules/environment");
+    let call = block(&env, "module", &["service"]).body();
+    assert_eq!(source(attr(call, "source")), "../../modules/ecs-service");
+    assert_eq!(source(attr(call, "for_each")), "local.services");
+    let services = attr(block(&env, "locals", &[]).body(), "services");
+    assert!(source(services).contains("for k, s in var.services"));
+    for (input, field) in [
+        ("port", "port"),
+        ("prefix", "prefix"),
+        ("health_path", "health_path"),
+    ] {
+        assert_eq!(source(attr(call, input)), format!("each.value.{field}"));
     }
+    assert_eq!(source(attr(call, "name")), "each.key");
 }
 
 #[test]
@@ -287,17 +289,14 @@ fn internal_and_metrics_paths_answer_404_before_any_service_rule() {
     );
     let last_blocking = blocking.iter().map(|(p, _)| *p).max().unwrap();
 
-    for environment in ENVIRONMENTS {
-        let map = services_map(environment);
-        for s in &SERVICES {
-            let entry = service_entry(&map, s, environment);
-            let priority = number(object_entry(entry, "priority").unwrap());
-            assert!(
-                priority > last_blocking,
-                "{environment}: {} rule {priority} comes after the 404 rules",
-                s.name
-            );
-        }
+    let map = services_map();
+    for s in &SERVICES {
+        let priority = number(object_entry(service_entry(&map, s), "priority").unwrap());
+        assert!(
+            priority > last_blocking,
+            "{} rule {priority} comes after the 404 rules",
+            s.name
+        );
     }
 
     let https = block(&lb, "resource", &["aws_lb_listener", "https"]).body();
@@ -407,17 +406,19 @@ fn ci_roles_trust_only_the_refs_that_need_them_and_plan_is_read_only() {
     assert_eq!(source(attr(deny, "effect")), "Deny");
     assert!(source(attr(deny, "resources")).contains("-ci-terraform-*"));
 
+    let composition = module("modules/environment");
+    let call = block(&composition, "module", &["ci"]).body();
+    assert_eq!(source(attr(call, "source")), "../../modules/ci");
+    for output in [
+        "ci_deploy_role_arn",
+        "ci_terraform_plan_role_arn",
+        "ci_terraform_apply_role_arn",
+    ] {
+        block(&composition, "output", &[output]);
+    }
     for environment in ENVIRONMENTS {
         let env = module(&format!("environments/{environment}"));
-        let call = block(&env, "module", &["ci"]).body();
-        assert_eq!(source(attr(call, "source")), "../../modules/ci");
-        for output in [
-            "ci_deploy_role_arn",
-            "ci_terraform_plan_role_arn",
-            "ci_terraform_apply_role_arn",
-        ] {
-            block(&env, "output", &[output]);
-        }
+        environment_call(&env, environment);
         // The plan role may read objects of the state bucket only: the backend's bucket.
         let backend = blocks(&env, "terraform", &[])
             .find_map(|t| blocks(t.body(), "backend", &["s3"]).next())
