@@ -62,12 +62,12 @@ git -C "$WORK/base" -c user.name=ci -c user.email=ci@localhost commit -q --allow
 git -C "$WORK/base" update-ref refs/remotes/origin/main HEAD
 
 # The staleness check bites: a services.yml that drops a crate from a service's list is refused.
-sed -i '0,/  - crates\/auth\/\*\*\/\*/{//d}' "$WORK/base/.gitlab/ci/services.yml"
+sed -i '0,/  - crates\/authn\/\*\*\/\*/{//d}' "$WORK/base/.gitlab/ci/services.yml"
 if (cd "$WORK/base" && python3 .gitlab/ci/generate-services.py --check >/dev/null 2>&1); then
-  echo "!! generate-services.py --check accepted a services.yml without crates/auth for billing" >&2; exit 1
+  echo "!! generate-services.py --check accepted a services.yml without crates/authn for billing" >&2; exit 1
 fi
 git -C "$WORK/base" checkout -q -- .gitlab/ci/services.yml
-echo "ok: a hand-edited services.yml (billing without crates/auth) fails the check"
+echo "ok: a hand-edited services.yml (billing without crates/authn) fails the check"
 
 VERIFY="fmt clippy test-sqlite test-postgres ci-config deploy-script hadolint compose-check terraform-fmt checkov"
 SERVICES="billing client_app_api driver_api odmu_auth odmu_contractual"
@@ -132,10 +132,11 @@ print("; ".join(kinds + ": " + " ".join(t) for kinds, t in groups.items()))' "$g
 check_case "one service (services/billing)" services/billing/src/lib.rs push main "$(push_jobs billing)"
 check_case "one service (services/billing)" services/billing/src/lib.rs merge_request_event "" "$(mr_jobs billing)"
 check_case "one service (services/odmu_auth)" services/odmu_auth/src/lib.rs push main "$(push_jobs odmu_auth)"
-check_case "shared crate (crates/auth)" crates/auth/src/lib.rs push main "$(push_jobs $SERVICES)"
-check_case "shared crate (crates/auth)" crates/auth/src/lib.rs merge_request_event "" "$(mr_jobs $SERVICES)"
+check_case "shared crate (crates/authn)" crates/authn/src/lib.rs push main "$(push_jobs $SERVICES)"
+check_case "shared crate (crates/authn)" crates/authn/src/lib.rs merge_request_event "" "$(mr_jobs $SERVICES)"
 check_case "dev-only crate (crates/testkit)" crates/testkit/src/lib.rs push main ""
-check_case "local stack (crates/stack)" crates/stack/src/main.rs push main ""
+check_case "local stack (tools/stack)" tools/stack/src/main.rs push main ""
+check_case "deploy checks (tools/deploy-checks)" tools/deploy-checks/tests/terraform.rs push main ""
 check_case "Cargo.lock" Cargo.lock push main "$(push_jobs $SERVICES)"
 check_case "Cargo.lock" Cargo.lock merge_request_event "" "$(mr_jobs $SERVICES)"
 check_case "workspace Cargo.toml" Cargo.toml push main "$(push_jobs $SERVICES)"
@@ -144,7 +145,7 @@ check_case "only terraform/" terraform/modules/network/main.tf push main "apply:
 check_case "only terraform/" terraform/modules/network/main.tf merge_request_event "" "plan:staging plan:production"
 check_case "only docs (README.md)" README.md push main ""
 check_case "only docs (README.md)" README.md merge_request_event "" ""
-check_case "schedule on main (any change)" crates/auth/src/lib.rs schedule main ""
+check_case "schedule on main (any change)" crates/authn/src/lib.rs schedule main ""
 check_case "branch push, no merge request" services/billing/src/lib.rs push feature "" no-verify
 
 printf '\n%-34s %-8s %-7s %-8s %s\n' "change" "source" "verify" "result" "build / deploy / infrastructure jobs"

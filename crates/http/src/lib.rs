@@ -4,12 +4,14 @@
 mod client;
 mod extract;
 mod layers;
+pub mod page;
 mod problem;
 mod server;
 
-pub use client::{ClientError, ServiceClient};
+pub use client::{Bearer, BoxFuture, ClientError, ServiceClient};
 pub use extract::{Json, Path, Query};
 pub use layers::{BODY_LIMIT_BYTES, current_request_id, not_found, with_common_layers};
 pub use odmu_telemetry::REQUEST_ID_HEADER;
+pub use page::{Page, PageQuery, PageRequest};
 pub use problem::{FieldError, PROBLEM_JSON, Problem};
 pub use server::{ServerConfig, Shutdown, serve, signal};

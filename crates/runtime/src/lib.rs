@@ -1,65 +1,123 @@
 //! What every odmu service does the same way: read its configuration, start telemetry,
-//! open and migrate its database, prepare token verification, add the probes, the OpenAPI
-//! document and the common layers, and serve until SIGTERM.
+//! open and migrate its database, prepare token verification and service tokens, mount the
+//! service's routes under its prefix (and its OpenAPI document from the same registration),
+//! add the probes, the docs page and the common layers, run its background workers, and serve
+//! until SIGTERM.
 //!
 //! A service implements [`App`]; its `main.rs` is one line: `odmu_runtime::main::<MyApp>()`.
 
-mod openapi;
+mod docs;
+mod workers;
 
-pub use openapi::document as openapi_document;
+pub use workers::{Stop, Worker};
 
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
-use odmu_authn::{AuthConfig, Verifier};
+use odmu_authn::{AuthConfig, ServiceTokenConfig, ServiceTokens, Verifier};
 use odmu_config::{ConfigError, Env};
-use odmu_health::Readiness;
-use odmu_http::{ServerConfig, Shutdown};
+use odmu_health::{Check, Readiness};
+use odmu_http::{ServerConfig, ServiceClient, Shutdown};
 use odmu_storage::{Db, Migrations, StorageConfig, StorageError};
 use odmu_telemetry::TelemetryConfig;
 use odmu_topology::Service;
 use tokio::net::TcpListener;
+pub use utoipa_axum::router::OpenApiRouter;
+pub use utoipa_axum::routes;
 
-/// One odmu service.
-pub trait App: 'static {
-    /// The service's own configuration (dependency URLs, limits, ...).
-    type Config: Send + 'static;
+/// Any error a service's own start-up work can fail with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-    /// Its entry in the service table (name, port, prefix, database).
-    fn service() -> &'static Service;
-
-    /// Reads its own configuration; errors name the variable.
-    fn config(env: &Env) -> Result<Self::Config, ConfigError>;
-
-    /// Its migrations for each backend.
-    fn migrations() -> &'static Migrations;
-
-    /// One-off work after migrations and before serving (bootstrap accounts, seed data).
-    /// It must be idempotent: every task of the service runs it at every start.
-    fn prepare(
-        _config: &Self::Config,
-        _platform: &Platform,
-    ) -> impl std::future::Future<Output = Result<(), String>> + Send {
-        async { Ok(()) }
-    }
-
-    /// Its routes, all under its prefix. Probes, OpenAPI, the fallback and layers are added.
-    fn router(config: Self::Config, platform: Platform) -> Router;
-
-    /// The OpenAPI document of its routes; the probes are added to it.
-    fn openapi() -> utoipa::openapi::OpenApi;
+/// A service's own configuration, read from the environment; errors name the variable.
+pub trait FromEnv: Sized {
+    /// Reads and checks it.
+    fn from_env(env: &Env) -> Result<Self, ConfigError>;
 }
 
-/// What the runtime hands to a service's router: its database and the token verifier.
+impl FromEnv for () {
+    fn from_env(_: &Env) -> Result<Self, ConfigError> {
+        Ok(())
+    }
+}
+
+/// One odmu service. An empty one is a few lines: its table entry, its migrations, the
+/// runtime's [`Platform`] as state, and no routes.
+pub trait App: 'static {
+    /// Its entry in the service table (name, port, prefix, database).
+    const SERVICE: &'static Service;
+    /// One sentence for its OpenAPI document.
+    const DESCRIPTION: &'static str;
+    /// Its own configuration (dependency settings, limits, ...).
+    type Config: FromEnv + Send + 'static;
+    /// What its handlers share; the verifier must be reachable from it for `Auth<_>`.
+    type State: Clone + Send + Sync + 'static;
+
+    /// Its migrations for each backend (`odmu_storage::migrations!()`).
+    fn migrations() -> &'static Migrations;
+
+    /// Builds the state after migrations and before serving, including any one-off work
+    /// (bootstrap accounts, seed data). It must be idempotent: every task of the service runs
+    /// it at every start, possibly at the same moment.
+    fn state(
+        config: Self::Config,
+        platform: Platform,
+    ) -> impl Future<Output = Result<Self::State, BoxError>> + Send;
+
+    /// Its routes, each registered once with its `#[utoipa::path]`, at paths relative to the
+    /// prefix (`/v1/...`): the runtime nests them under the prefix, in the router and in the
+    /// document alike.
+    fn routes() -> OpenApiRouter<Self::State>;
+
+    /// Its background workers, started after the state and stopped within the drain.
+    fn workers(_state: &Self::State) -> Vec<Worker> {
+        Vec::new()
+    }
+
+    /// Readiness checks beyond the database's.
+    fn checks(_state: &Self::State) -> Vec<std::sync::Arc<dyn Check>> {
+        Vec::new()
+    }
+}
+
+/// What the runtime hands to a service: its database, the token verifier, and its way to
+/// call the services it depends on.
 #[derive(Clone)]
 pub struct Platform {
     /// The service's own database, migrated.
     pub db: Db,
     /// Verifies bearer tokens against odmu_auth's keys.
     pub verifier: Verifier,
+    /// This service's `client_credentials` tokens, when it has credentials.
+    pub service_tokens: Option<ServiceTokens>,
+    dependencies: std::sync::Arc<BTreeMap<&'static str, String>>,
+}
+
+impl Platform {
+    /// A client for `dependency` (one of this service's `calls`) at the URL of its variable,
+    /// sending this service's token.
+    ///
+    /// # Errors
+    /// When the service is not a dependency in the table, or this service has no credentials.
+    pub fn client(&self, dependency: &'static Service) -> Result<ServiceClient, ConfigError> {
+        let url = self.dependencies.get(dependency.name).ok_or_else(|| {
+            ConfigError::invalid(
+                dependency.url_var,
+                "names a service this one does not call (see the service table)",
+            )
+        })?;
+        let tokens = self
+            .service_tokens
+            .clone()
+            .ok_or_else(|| ConfigError::Missing {
+                var: "SERVICE_CLIENT_ID".to_owned(),
+            })?;
+        Ok(ServiceClient::new(dependency.name, url).with_bearer(std::sync::Arc::new(tokens)))
+    }
 }
 
 impl FromRef<Platform> for Db {
@@ -89,6 +147,11 @@ pub struct RuntimeConfig {
     pub telemetry: TelemetryConfig,
     /// `DATABASE_CONNECT_PATIENCE_MS` (default 30000): how long start-up waits for the database.
     pub db_patience: Duration,
+    /// `SERVICE_CLIENT_ID` / `SERVICE_CLIENT_SECRET`: this service's credentials, if any.
+    pub service_tokens: Option<ServiceTokenConfig>,
+    /// The base URL of each service this one calls, from its variable (`BILLING_URL`, ...;
+    /// default its local port).
+    pub dependencies: BTreeMap<&'static str, String>,
 }
 
 impl RuntimeConfig {
@@ -106,6 +169,16 @@ impl RuntimeConfig {
             auth: AuthConfig::from_env(env)?,
             telemetry: TelemetryConfig::from_env(env)?,
             db_patience: env.millis_or("DATABASE_CONNECT_PATIENCE_MS", Duration::from_secs(30))?,
+            service_tokens: ServiceTokenConfig::from_env(env)?,
+            dependencies: service
+                .calls
+                .iter()
+                .filter_map(|name| odmu_topology::by_name(name))
+                .map(|dep| {
+                    let default = format!("http://127.0.0.1:{}", dep.port);
+                    Ok((dep.name, env.http_url_or(dep.url_var, &default)?))
+                })
+                .collect::<Result<_, ConfigError>>()?,
         })
     }
 }
@@ -130,7 +203,7 @@ pub enum StartError {
     Storage(#[from] StorageError),
     /// The service's own preparation failed.
     #[error("preparing the service: {0}")]
-    Prepare(String),
+    Prepare(#[source] BoxError),
     /// Serving failed.
     #[error("server: {0}")]
     Serve(#[source] std::io::Error),
@@ -143,6 +216,8 @@ pub struct Started {
     readiness: Readiness,
     db: Db,
     shutdown_delay: Duration,
+    drain_limit: Duration,
+    workers: workers::Running,
 }
 
 impl Started {
@@ -170,27 +245,33 @@ impl Started {
         signal: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let readiness = self.readiness.clone();
+        let stop_workers = self.workers.stop_token();
         let shutdown = Shutdown::on(signal)
-            .first(move || readiness.mark_shutting_down())
+            .first(move || {
+                readiness.mark_shutting_down();
+                // Workers finish what they hold while the requests drain.
+                stop_workers.cancel();
+            })
             .delay(self.shutdown_delay);
-        odmu_http::serve(self.listener, self.router, shutdown).await?;
+        let served = odmu_http::serve(self.listener, self.router, shutdown).await;
+        self.workers.stop(self.drain_limit).await;
         self.db.close().await;
-        Ok(())
+        served
     }
 }
 
-/// Opens the database, migrates it and assembles the full router of `A` on `listener`.
-/// `extra` routes (tests) are merged in before the common layers.
+/// Opens the database, migrates it, builds the state, and assembles the full router of `A`
+/// on `listener`; starts its workers. `extra` routes (tests) are merged in before the common
+/// layers.
 pub async fn start<A: App>(
     config: &RuntimeConfig,
     app_config: A::Config,
     listener: TcpListener,
     extra: Option<Router>,
 ) -> Result<Started, StartError> {
-    let service = A::service();
+    let service = A::SERVICE;
     let db = Db::connect_with_retry(&config.storage, config.db_patience).await?;
     db.migrate(A::migrations()).await?;
-    let readiness = Readiness::new(vec![db.check(A::migrations())]);
 
     let verifier = Verifier::new(config.auth.clone());
     // Fetch odmu_auth's keys ahead of the first request; a failure here is retried on use.
@@ -202,13 +283,24 @@ pub async fn start<A: App>(
     let platform = Platform {
         db: db.clone(),
         verifier,
+        service_tokens: config.service_tokens.clone().map(ServiceTokens::new),
+        dependencies: std::sync::Arc::new(config.dependencies.clone()),
     };
-    A::prepare(&app_config, &platform)
+    let state = A::state(app_config, platform)
         .await
         .map_err(StartError::Prepare)?;
-    let mut router = A::router(app_config, platform)
+    let mut checks = vec![db.check(A::migrations())];
+    checks.extend(A::checks(&state));
+    let readiness = Readiness::new(checks);
+    let workers = workers::Running::start(A::workers(&state));
+
+    let (routes, doc) = OpenApiRouter::with_openapi(docs::base(service, A::DESCRIPTION))
+        .nest(service.prefix, A::routes())
+        .split_for_parts();
+    let mut router = routes
+        .with_state(state)
         .merge(odmu_health::routes(service.prefix, readiness.clone()))
-        .merge(openapi::route::<A>(service));
+        .merge(docs::routes(service, docs::finish(doc, service)));
     if let Some(extra) = extra {
         router = router.merge(extra);
     }
@@ -219,19 +311,29 @@ pub async fn start<A: App>(
         readiness,
         db,
         shutdown_delay: config.server.shutdown_delay,
+        drain_limit: config.server.request_timeout,
+        workers,
     })
+}
+
+/// The OpenAPI document of `A`, as `{prefix}/openapi.json` serves it (no database needed).
+pub fn openapi_document<A: App>() -> utoipa::openapi::OpenApi {
+    let (_, doc) = OpenApiRouter::<A::State>::with_openapi(docs::base(A::SERVICE, A::DESCRIPTION))
+        .nest(A::SERVICE.prefix, A::routes())
+        .split_for_parts();
+    docs::finish(doc, A::SERVICE)
 }
 
 /// The whole life of a service process; `main.rs` calls this. Exit codes: 0 after a
 /// graceful shutdown, 2 for a configuration error, 1 for any other failure.
 pub fn main<A: App>() -> ExitCode {
-    let service = A::service();
+    let service = A::SERVICE;
     let env = Env::from_process();
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return healthcheck(service, &env);
     }
-    let configs =
-        RuntimeConfig::from_env(&env, service).and_then(|rc| A::config(&env).map(|ac| (rc, ac)));
+    let configs = RuntimeConfig::from_env(&env, service)
+        .and_then(|rc| A::Config::from_env(&env).map(|ac| (rc, ac)));
     let (config, app_config) = match configs {
         Ok(c) => c,
         Err(e) => {
@@ -314,7 +416,7 @@ async fn run<A: App>(config: RuntimeConfig, app_config: A::Config) -> Result<(),
         })?;
     let started = start::<A>(&config, app_config, listener, None).await?;
     tracing::info!(
-        service = A::service().name,
+        service = A::SERVICE.name,
         addr = %started.local_addr(),
         startup_ms = begun.elapsed().as_secs_f64() * 1000.0,
         "listening"

@@ -113,6 +113,19 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+/// The calling crate's migrations (`migrations/sqlite` and `migrations/postgres` beside its
+/// `Cargo.toml`), embedded once: `fn migrations() -> &'static Migrations { migrations!() }`.
+#[macro_export]
+macro_rules! migrations {
+    () => {{
+        static MIGRATIONS: $crate::Migrations = $crate::Migrations {
+            sqlite: ::sqlx::migrate!("migrations/sqlite"),
+            postgres: ::sqlx::migrate!("migrations/postgres"),
+        };
+        &MIGRATIONS
+    }};
+}
+
 /// A service's migrations, one set per backend (`migrations/sqlite`, `migrations/postgres`),
 /// embedded with `sqlx::migrate!`.
 #[derive(Debug)]

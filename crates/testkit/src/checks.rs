@@ -30,7 +30,8 @@ fn echo_route(prefix: &str) -> Router {
 }
 
 async fn spawn<A: App>() -> TestApp {
-    TestApp::spawn_with::<A>(&[], Some(echo_route(A::service().prefix))).await
+    let identity = crate::TestIdentity::start().await;
+    TestApp::spawn_with::<A>(&identity, &[], Some(echo_route(A::SERVICE.prefix))).await
 }
 
 /// Asserts a problem+json answer with this status, and returns its body.
@@ -55,7 +56,7 @@ pub async fn health_is_ok<A: App>() {
     let app = spawn::<A>().await;
     let res = app
         .http
-        .get(app.url(&A::service().health_path()))
+        .get(app.raw_url(&A::SERVICE.health_path()))
         .send()
         .await
         .unwrap();
@@ -69,7 +70,7 @@ pub async fn health_is_ok<A: App>() {
 /// `{prefix}/ready` is 200 with a migrated database, and 503 once it is unreachable.
 pub async fn ready_follows_the_database<A: App>() {
     let app = spawn::<A>().await;
-    let ready = app.url(&A::service().ready_path());
+    let ready = app.raw_url(&A::SERVICE.ready_path());
     let res = app.http.get(&ready).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
@@ -83,7 +84,7 @@ pub async fn ready_follows_the_database<A: App>() {
     // Liveness does not depend on the database.
     let res = app
         .http
-        .get(app.url(&A::service().health_path()))
+        .get(app.raw_url(&A::SERVICE.health_path()))
         .send()
         .await
         .unwrap();
@@ -93,10 +94,10 @@ pub async fn ready_follows_the_database<A: App>() {
 /// `{prefix}/openapi.json` is an OpenAPI 3.1 document that lists the probes.
 pub async fn openapi_document_is_valid<A: App>() {
     let app = spawn::<A>().await;
-    let s = A::service();
+    let s = A::SERVICE;
     let res = app
         .http
-        .get(app.url(&s.openapi_path()))
+        .get(app.raw_url(&s.openapi_path()))
         .send()
         .await
         .unwrap();
@@ -114,12 +115,28 @@ pub async fn openapi_document_is_valid<A: App>() {
     for path in doc["paths"].as_object().unwrap().keys() {
         assert!(s.owns(path), "{path} outside {}", s.prefix);
     }
+    // The docs page serves Swagger UI, from the binary, pointed at this document.
+    let res = app
+        .http
+        .get(app.raw_url(&format!("{}/", s.docs_path())))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("swagger-ui"));
+    let res = app
+        .http
+        .get(app.raw_url(&format!("{}/swagger-initializer.js", s.docs_path())))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains(&s.openapi_path()));
 }
 
 /// `x-request-id` is echoed when sent and generated when absent.
 pub async fn request_id_is_echoed_or_generated<A: App>() {
     let app = spawn::<A>().await;
-    let url = app.url(&A::service().health_path());
+    let url = app.raw_url(&A::SERVICE.health_path());
     let res = app
         .http
         .get(&url)
@@ -132,26 +149,27 @@ pub async fn request_id_is_echoed_or_generated<A: App>() {
     let generated = res.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(generated.len(), 36, "a UUID: {generated}");
     // Errors carry it too.
-    let res = app.http.get(app.url("/nowhere")).send().await.unwrap();
+    let res = app.http.get(app.raw_url("/nowhere")).send().await.unwrap();
     assert!(res.headers().contains_key("x-request-id"));
 }
 
 /// Paths outside the service's routes are 404 problem+json; a wrong method is 405.
 pub async fn unknown_routes_are_404_problems<A: App>() {
     let app = spawn::<A>().await;
-    let prefix = A::service().prefix;
+    let prefix = A::SERVICE.prefix;
     for path in [
         "/".to_owned(),
         "/unknown".to_owned(),
         format!("{prefix}x/health"),
         format!("{prefix}/v1/no-such-thing"),
     ] {
-        let body = expect_problem(app.http.get(app.url(&path)).send().await.unwrap(), 404).await;
+        let body =
+            expect_problem(app.http.get(app.raw_url(&path)).send().await.unwrap(), 404).await;
         assert_eq!(body["instance"], path.as_str());
     }
     let res = app
         .http
-        .delete(app.url(&A::service().health_path()))
+        .delete(app.raw_url(&A::SERVICE.health_path()))
         .send()
         .await
         .unwrap();
@@ -161,7 +179,7 @@ pub async fn unknown_routes_are_404_problems<A: App>() {
 /// Bodies: over 64 KiB is 413, bad JSON 400, wrong content type 415, unknown field 422.
 pub async fn bad_bodies_are_4xx_problems<A: App>() {
     let app = spawn::<A>().await;
-    let url = app.url(&format!("{}/v1/conformance/echo", A::service().prefix));
+    let url = app.raw_url(&format!("{}/v1/conformance/echo", A::SERVICE.prefix));
     let post = |body: Vec<u8>, content_type: &'static str| {
         app.http
             .post(&url)
@@ -243,8 +261,8 @@ pub async fn sigterm_drains_and_exits_zero<A: App>(binary: &str) {
     )
     .await;
     let http = reqwest::Client::new();
-    let health = format!("{}{}", process.base_url, A::service().health_path());
-    let ready = format!("{}{}", process.base_url, A::service().ready_path());
+    let health = format!("{}{}", process.base_url, A::SERVICE.health_path());
+    let ready = format!("{}{}", process.base_url, A::SERVICE.ready_path());
     assert_eq!(http.get(&ready).send().await.unwrap().status(), 200);
 
     process.terminate();

@@ -1,15 +1,21 @@
 //! Test support for odmu services: start a service on port 0 with a fresh database, in this
-//! process ([`TestApp`]) or as its real binary ([`ServiceProcess`]), and the conformance tests
-//! every service runs ([`conformance_tests!`]).
+//! process ([`TestApp`]) or as its real binary ([`ServiceProcess`]), with a test identity that
+//! hands out tokens ([`TestIdentity`]), one set of request helpers ([`TestApp::get`] and
+//! friends), and the conformance tests every service runs ([`conformance_tests!`]).
 
 pub mod checks;
+mod identity;
 mod process;
+mod requests;
+
+pub use identity::{Caller, TestIdentity};
+pub use requests::{Call, Reply};
 
 use std::time::Duration;
 
 use axum::Router;
 use odmu_config::Env;
-use odmu_runtime::{App, RuntimeConfig, Started};
+use odmu_runtime::{App, FromEnv as _, RuntimeConfig, Started};
 use odmu_storage::{Db, TestDatabase};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -21,12 +27,16 @@ pub use process::ServiceProcess;
 pub const NOWHERE: &str = "http://127.0.0.1:9";
 
 /// A service running inside the test process on a real port, with its own fresh database
-/// and data folder (both kept across [`TestApp::restart`]).
+/// and data folder (both kept across [`TestApp::restart`]), verifying tokens of a
+/// [`TestIdentity`] (odmu_auth verifies its own).
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
     /// A client for it.
     pub http: reqwest::Client,
+    /// Hands out tokens this app accepts.
+    pub identity: TestIdentity,
+    prefix: &'static str,
     db: Db,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
@@ -36,15 +46,19 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Starts `A` on port 0 with a fresh database and default settings.
+    /// Starts `A` on port 0 with a fresh database, default settings and its own identity.
     pub async fn spawn<A: App>() -> Self {
-        Self::spawn_with::<A>(&[], None).await
+        let identity = TestIdentity::start().await;
+        Self::spawn_with::<A>(&identity, &[], None).await
     }
 
-    /// Starts `A` with extra environment variables and extra routes merged in. Unless given,
-    /// `AUTH_URL` is the app's own address (odmu_auth then verifies its own tokens over HTTP
-    /// like every other service; for the others it is simply unreachable keys).
-    pub async fn spawn_with<A: App>(vars: &[(&str, &str)], extra: Option<Router>) -> Self {
+    /// Starts `A` trusting `identity`, with extra environment variables and extra routes
+    /// merged in. odmu_auth verifies its own tokens, over HTTP like every other service.
+    pub async fn spawn_with<A: App>(
+        identity: &TestIdentity,
+        vars: &[(&str, &str)],
+        extra: Option<Router>,
+    ) -> Self {
         let database = TestDatabase::new().await;
         let data_dir = tempfile::Builder::new()
             .prefix("odmu-data-")
@@ -54,7 +68,7 @@ impl TestApp {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Self::start::<A>(database, data_dir, vars, extra).await
+        Self::start::<A>(identity.clone(), database, data_dir, vars, extra).await
     }
 
     /// Stops the app (gracefully) and starts it again on the same database and data folder.
@@ -64,9 +78,10 @@ impl TestApp {
             database,
             data_dir,
             vars,
+            identity,
             ..
         } = self;
-        Self::start::<A>(database, data_dir, vars, None).await
+        Self::start::<A>(identity, database, data_dir, vars, None).await
     }
 
     /// Like [`TestApp::restart`], with these variables instead of the ones it started with
@@ -74,18 +89,22 @@ impl TestApp {
     pub async fn restart_with<A: App>(mut self, vars: &[(&str, &str)]) -> Self {
         self.stop_server().await;
         let Self {
-            database, data_dir, ..
+            database,
+            data_dir,
+            identity,
+            ..
         } = self;
         let vars = vars
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Self::start::<A>(database, data_dir, vars, None).await
+        Self::start::<A>(identity, database, data_dir, vars, None).await
     }
 
     /// # Panics
     /// When the service cannot start: the test cannot go on.
     async fn start<A: App>(
+        identity: TestIdentity,
         database: TestDatabase,
         data_dir: tempfile::TempDir,
         vars: Vec<(String, String)>,
@@ -93,6 +112,11 @@ impl TestApp {
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let auth_url = if A::SERVICE.name == odmu_topology::AUTH.name {
+            base_url.clone()
+        } else {
+            identity.url.clone()
+        };
         let mut pairs: Vec<(String, String)> = vec![
             ("DATABASE_URL".into(), database.url().to_owned()),
             (
@@ -101,12 +125,12 @@ impl TestApp {
             ),
             ("HOST".into(), "127.0.0.1".into()),
             ("PORT".into(), "0".into()),
-            ("AUTH_URL".into(), base_url.clone()),
+            ("AUTH_URL".into(), auth_url),
         ];
         pairs.extend(vars.iter().cloned());
         let env = Env::from_pairs(pairs);
-        let config = RuntimeConfig::from_env(&env, A::service()).expect("runtime config");
-        let app_config = A::config(&env).expect("service config");
+        let config = RuntimeConfig::from_env(&env, A::SERVICE).expect("runtime config");
+        let app_config = A::Config::from_env(&env).expect("service config");
         let started: Started = odmu_runtime::start::<A>(&config, app_config, listener, extra)
             .await
             .expect("service starts");
@@ -121,6 +145,8 @@ impl TestApp {
                 .timeout(Duration::from_secs(10))
                 .build()
                 .expect("client"),
+            identity,
+            prefix: A::SERVICE.prefix,
             db,
             stop: Some(stop),
             server: Some(server),
@@ -130,9 +156,54 @@ impl TestApp {
         }
     }
 
-    /// The URL of `path` (which includes the service's prefix).
+    /// The URL of `path` under the service's prefix (`/v1/...`).
     pub fn url(&self, path: &str) -> String {
+        format!("{}{}{path}", self.base_url, self.prefix)
+    }
+
+    /// The URL of an absolute `path` (outside the prefix too).
+    pub fn raw_url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+
+    /// A request to `method` `path` (under the prefix).
+    pub fn call(&self, method: reqwest::Method, path: &str) -> Call {
+        Call::new(&self.http, method, self.url(path))
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Call {
+        self.call(reqwest::Method::GET, path)
+    }
+
+    /// `POST path`.
+    pub fn post(&self, path: &str) -> Call {
+        self.call(reqwest::Method::POST, path)
+    }
+
+    /// `PUT path`.
+    pub fn put(&self, path: &str) -> Call {
+        self.call(reqwest::Method::PUT, path)
+    }
+
+    /// A new rider this app accepts.
+    pub fn rider(&self) -> Caller {
+        self.identity.rider()
+    }
+
+    /// A new driver this app accepts.
+    pub fn driver(&self) -> Caller {
+        self.identity.driver()
+    }
+
+    /// A new admin this app accepts.
+    pub fn admin(&self) -> Caller {
+        self.identity.admin()
+    }
+
+    /// The service `name`, as a caller this app accepts.
+    pub fn service(&self, name: &str) -> Caller {
+        self.identity.service(name)
     }
 
     /// The service's database, for arranging and inspecting data.

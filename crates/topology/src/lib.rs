@@ -36,6 +36,11 @@ impl Service {
         format!("{}/openapi.json", self.prefix)
     }
 
+    /// Path of the API docs page (Swagger UI over the document).
+    pub fn docs_path(&self) -> String {
+        format!("{}/docs", self.prefix)
+    }
+
     /// Whether a request path belongs to this service: exactly `{prefix}` or under `{prefix}/`.
     /// `/billingx` is not `/billing`.
     pub fn owns(&self, path: &str) -> bool {
@@ -43,6 +48,37 @@ impl Service {
             Some(rest) => rest.is_empty() || rest.starts_with('/'),
             None => false,
         }
+    }
+}
+
+/// Paths the public load balancer answers 404 for, whatever the service: internal endpoints
+/// and metrics (DESIGN.md §3). Written in the ALB's path-pattern syntax (`*` matches any run of
+/// characters, `/` included); the Terraform listener rules use exactly these values, and the
+/// local gateway matches them with [`is_private`].
+pub const PRIVATE_PATH_PATTERNS: [&str; 6] = [
+    "/*/v1/internal",
+    "/*/v1/internal/*",
+    "/metrics",
+    "/metrics/*",
+    "/*/metrics",
+    "/*/metrics/*",
+];
+
+/// Whether the load balancer keeps `path` private (one of [`PRIVATE_PATH_PATTERNS`]).
+pub fn is_private(path: &str) -> bool {
+    PRIVATE_PATH_PATTERNS
+        .iter()
+        .any(|p| glob_matches(p.as_bytes(), path.as_bytes()))
+}
+
+/// The ALB's path-pattern match: `*` is any run of characters, `?` one character, the rest
+/// literal and case-sensitive.
+fn glob_matches(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => (0..=text.len()).any(|i| glob_matches(rest, &text[i..])),
+        Some((b'?', rest)) => !text.is_empty() && glob_matches(rest, &text[1..]),
+        Some((c, rest)) => text.first() == Some(c) && glob_matches(rest, &text[1..]),
     }
 }
 
@@ -162,6 +198,30 @@ mod tests {
         assert_eq!(route(""), None);
         assert_eq!(route("/unknown"), None);
         assert_eq!(route("/client2/health"), None);
+    }
+
+    #[test]
+    fn internal_and_metrics_paths_are_private_and_nothing_else_is() {
+        for path in [
+            "/driver/v1/internal/rides",
+            "/billing/v1/internal",
+            "/billing/v1/internal/charges/x",
+            "/metrics",
+            "/billing/metrics",
+            "/a/b/metrics/x",
+        ] {
+            assert!(is_private(path), "{path}");
+        }
+        for path in [
+            "/driver/v1/rides",
+            "/billing/v1/internals",
+            "/billing/health",
+            "/v1/internal",
+            "/billing/metricsx",
+            "/Metrics",
+        ] {
+            assert!(!is_private(path), "{path}");
+        }
     }
 
     #[test]

@@ -1,56 +1,29 @@
-//! client_app_api: riders' bookings: trips as the rider sees them. The rider's app talks only to this service.
+//! client_app_api: the rider's app: quotes, trips and their cancellation.
 //!
-//! Serves everything under `{prefix}` (DESIGN.md §1); its public API is in DESIGN.md §5.
+//! Serves everything under its prefix (DESIGN.md §1); its public API is in DESIGN.md §5.
 
-use axum::Router;
-use odmu_config::{ConfigError, Env};
-use odmu_runtime::{App, Platform};
+use odmu_runtime::{App, BoxError, OpenApiRouter, Platform};
 use odmu_storage::Migrations;
 use odmu_topology::Service;
 
 /// The client_app_api service.
 pub struct ClientAppApi;
 
-static MIGRATIONS: Migrations = Migrations {
-    sqlite: sqlx::migrate!("migrations/sqlite"),
-    postgres: sqlx::migrate!("migrations/postgres"),
-};
-
-/// The service's own routes (`{prefix}/v1/...`). The state is the runtime's [`Platform`]
-/// (take `State<Db>`, or `Authenticated` / `Auth<R>` for the caller's token) until the service
-/// needs more; the domain endpoints arrive with their issues.
-pub fn router(platform: Platform) -> Router {
-    Router::new().with_state(platform)
-}
-
-/// The OpenAPI document of the routes above.
-#[derive(utoipa::OpenApi)]
-#[openapi(info(
-    title = "client_app_api",
-    description = "riders' bookings: trips as the rider sees them. The rider's app talks only to this service."
-))]
-pub struct ApiDoc;
-
 impl App for ClientAppApi {
+    const SERVICE: &'static Service = &odmu_topology::CLIENT_APP_API;
+    const DESCRIPTION: &'static str = "The rider's app: quotes, trips and their cancellation.";
     type Config = ();
-
-    fn service() -> &'static Service {
-        &odmu_topology::CLIENT_APP_API
-    }
-
-    fn config(_env: &Env) -> Result<Self::Config, ConfigError> {
-        Ok(())
-    }
+    type State = Platform;
 
     fn migrations() -> &'static Migrations {
-        &MIGRATIONS
+        odmu_storage::migrations!()
     }
 
-    fn router(_config: Self::Config, platform: Platform) -> Router {
-        router(platform)
+    async fn state(_config: (), platform: Platform) -> Result<Platform, BoxError> {
+        Ok(platform)
     }
 
-    fn openapi() -> utoipa::openapi::OpenApi {
-        <ApiDoc as utoipa::OpenApi>::openapi()
+    fn routes() -> OpenApiRouter<Platform> {
+        OpenApiRouter::new()
     }
 }

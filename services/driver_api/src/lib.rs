@@ -1,68 +1,39 @@
 //! driver_api: driver profiles, availability and location, rides and their lifecycle.
 //!
-//! Serves everything under `{prefix}` (DESIGN.md §1); its public API is in DESIGN.md §5.
+//! Serves everything under `/driver` (DESIGN.md §1); its public API is in DESIGN.md §5.
 
-pub mod profile;
+pub mod error;
+pub mod routes;
+pub mod store;
 
-use axum::Router;
-use axum::routing::get;
-use odmu_config::{ConfigError, Env};
-use odmu_runtime::{App, Platform};
+use odmu_runtime::{App, BoxError, OpenApiRouter, Platform};
 use odmu_storage::Migrations;
 use odmu_topology::Service;
+
+pub use error::Error;
 
 /// The driver_api service.
 pub struct DriverApi;
 
-static MIGRATIONS: Migrations = Migrations {
-    sqlite: sqlx::migrate!("migrations/sqlite"),
-    postgres: sqlx::migrate!("migrations/postgres"),
-};
-
-/// The service's own routes (`{prefix}/v1/...`). The state is the runtime's [`Platform`]
-/// (take `State<Db>`, or `Authenticated` / `Auth<R>` for the caller's token) until the service
-/// needs more. So far: the driver's profile; availability and rides arrive with their issue.
-pub fn router(platform: Platform) -> Router {
-    Router::new()
-        .route(
-            "/driver/v1/profile",
-            get(profile::get_profile).put(profile::put_profile),
-        )
-        .with_state(platform)
-}
-
-/// The OpenAPI document of the routes above.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(profile::get_profile, profile::put_profile),
-    components(schemas(profile::ProfileInput, profile::Profile)),
-    info(
-        title = "driver_api",
-        description = "driver profiles, availability and location, rides and their lifecycle."
-    )
-)]
-pub struct ApiDoc;
+/// What the handlers share.
+pub type AppState = Platform;
 
 impl App for DriverApi {
+    const SERVICE: &'static Service = &odmu_topology::DRIVER_API;
+    const DESCRIPTION: &'static str =
+        "Driver profiles, availability and location, rides and their lifecycle.";
     type Config = ();
-
-    fn service() -> &'static Service {
-        &odmu_topology::DRIVER_API
-    }
-
-    fn config(_env: &Env) -> Result<Self::Config, ConfigError> {
-        Ok(())
-    }
+    type State = AppState;
 
     fn migrations() -> &'static Migrations {
-        &MIGRATIONS
+        odmu_storage::migrations!()
     }
 
-    fn router(_config: Self::Config, platform: Platform) -> Router {
-        router(platform)
+    async fn state(_config: (), platform: Platform) -> Result<AppState, BoxError> {
+        Ok(platform)
     }
 
-    fn openapi() -> utoipa::openapi::OpenApi {
-        <ApiDoc as utoipa::OpenApi>::openapi()
+    fn routes() -> OpenApiRouter<AppState> {
+        routes::all()
     }
 }

@@ -1,103 +1,47 @@
-//! The driver's profile, with tokens from a real odmu_auth over HTTP.
+//! The driver's profile, with tokens from the test identity.
 
 use odmu_testkit::TestApp;
-use serde_json::{Value, json};
-
-async fn token_for(auth: &TestApp, email: &str, role: &str) -> String {
-    let res = auth
-        .http
-        .post(auth.url("/auth/v1/users"))
-        .json(&json!({"email": email, "password": "a-long-password", "role": role}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let tokens: Value = auth
-        .http
-        .post(auth.url("/auth/v1/token"))
-        .form(&[
-            ("grant_type", "password"),
-            ("email", email),
-            ("password", "a-long-password"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    tokens["access_token"].as_str().unwrap().to_owned()
-}
+use serde_json::json;
 
 #[tokio::test]
-async fn a_driver_reads_and_writes_their_profile_with_a_token_from_odmu_auth() {
-    let auth = TestApp::spawn::<odmu_auth::OdmuAuth>().await;
-    let app =
-        TestApp::spawn_with::<driver_api::DriverApi>(&[("AUTH_URL", &auth.base_url)], None).await;
-    let driver = token_for(&auth, "dan@example.com", "driver").await;
-    let rider = token_for(&auth, "rita@example.com", "rider").await;
-    let url = app.url("/driver/v1/profile");
+async fn a_driver_reads_and_writes_their_profile_and_other_roles_are_refused() {
+    let app = TestApp::spawn::<driver_api::DriverApi>().await;
+    let driver = app.driver();
 
-    assert_eq!(app.http.get(&url).send().await.unwrap().status(), 401);
-    assert_eq!(
-        app.http
-            .get(&url)
-            .bearer_auth(&rider)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
-    let res = app
-        .http
-        .get(&url)
-        .bearer_auth(&driver)
+    app.get("/v1/profile").send().await.expect(401);
+    app.get("/v1/profile")
+        .as_(&app.rider())
         .send()
         .await
-        .unwrap();
-    assert_eq!(res.status(), 404, "accepted, but no profile yet");
+        .expect(403);
+    app.get("/v1/profile").as_(&driver).send().await.expect(404);
 
-    let res = app
-        .http
-        .put(&url)
-        .bearer_auth(&driver)
-        .json(&json!({"name": "", "vehicle_plate": "AB-123-CD", "vehicle_class": "x".repeat(40)}))
+    let bad = app
+        .put("/v1/profile")
+        .as_(&driver)
+        .json(&json!({"name": " ", "vehicle_plate": "AB-123-CD", "vehicle_class": "x".repeat(40)}))
         .send()
         .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let problem: Value = res.json().await.unwrap();
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(fields, ["name", "vehicle_class"]);
+        .expect(422);
+    assert_eq!(bad.fields(), ["name", "vehicle_class"]);
 
     for name in ["Dan", "Daniel"] {
-        let res = app
-            .http
-            .put(&url)
-            .bearer_auth(&driver)
+        app.put("/v1/profile")
+            .as_(&driver)
             .json(&json!({"name": name, "vehicle_plate": "AB-123-CD", "vehicle_class": "standard"}))
             .send()
             .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
+            .expect(200);
     }
-    let profile: Value = app
-        .http
-        .get(&url)
-        .bearer_auth(&driver)
+    let profile = app.get("/v1/profile").as_(&driver).send().await.expect(200);
+    assert_eq!(profile.body["name"], "Daniel");
+    assert_eq!(profile.body["driver_id"], driver.id.as_str());
+    assert_eq!(profile.body["online"], false);
+    assert!(profile.str("updated_at").ends_with('Z'));
+    // Another driver has none.
+    app.get("/v1/profile")
+        .as_(&app.driver())
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(profile["name"], "Daniel");
-    assert_eq!(profile["online"], false);
-    assert!(profile["updated_at"].as_str().unwrap().ends_with('Z'));
+        .expect(404);
 }

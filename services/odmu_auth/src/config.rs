@@ -34,6 +34,12 @@ pub struct Config {
     pub login_window: Duration,
 }
 
+impl odmu_runtime::FromEnv for Config {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Config::from_env(env)
+    }
+}
+
 impl Config {
     /// Reads and checks odmu_auth's variables.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {

@@ -1,85 +1,13 @@
-//! Signing keys: Ed25519 (EdDSA) with a `kid` that is the key's RFC 7638 thumbprint.
-//!
-//! Why EdDSA over RS256: 32-byte keys that are cheap to generate for every dev data folder,
-//! deterministic signatures (no nonce to get wrong), and fast signing; verification cost is of
-//! the same order as RS256 (see the README's figures).
+//! odmu_auth's signing keys: the current one and, during a rotation, the previous one, from
+//! the environment or a development key in the data folder. The key type itself
+//! ([`SigningKey`]) lives in `odmu_authn`, beside the claims it signs.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use jsonwebtoken::EncodingKey;
+use odmu_authn::SigningKey;
 use odmu_config::{ConfigError, Env};
-use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use serde_json::{Value, json};
-
-/// One Ed25519 key pair.
-pub struct SigningKey {
-    /// RFC 7638 thumbprint of the public key.
-    pub kid: String,
-    encoding: EncodingKey,
-    x: String,
-}
-
-impl std::fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SigningKey {
-    /// From a PKCS#8 DER private key.
-    pub fn from_pkcs8(der: &[u8]) -> Result<Self, String> {
-        let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der)
-            .map_err(|_| "not an Ed25519 PKCS#8 private key".to_owned())?;
-        let x = B64.encode(pair.public_key().as_ref());
-        // RFC 7638: SHA-256 over the required members in lexicographic order, no spaces.
-        let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-        let kid = B64.encode(ring::digest::digest(
-            &ring::digest::SHA256,
-            canonical.as_bytes(),
-        ));
-        Ok(Self {
-            kid,
-            encoding: EncodingKey::from_ed_der(der),
-            x,
-        })
-    }
-
-    /// From a PEM `PRIVATE KEY` block (as `openssl genpkey -algorithm ed25519` writes it).
-    pub fn from_pem(text: &str) -> Result<Self, String> {
-        let block = pem::parse(text).map_err(|_| "not a PEM block".to_owned())?;
-        if block.tag() != "PRIVATE KEY" {
-            return Err(format!(
-                "a PEM PRIVATE KEY is expected, not {}",
-                block.tag()
-            ));
-        }
-        Self::from_pkcs8(block.contents())
-    }
-
-    /// A new random key and its PEM text.
-    pub fn generate() -> Result<(Self, String), String> {
-        let rng = ring::rand::SystemRandom::new();
-        let der = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| "no randomness".to_owned())?;
-        let text = pem::encode(&pem::Pem::new("PRIVATE KEY", der.as_ref().to_vec()));
-        Ok((Self::from_pkcs8(der.as_ref())?, text))
-    }
-
-    /// The key for signing.
-    pub fn encoding(&self) -> &EncodingKey {
-        &self.encoding
-    }
-
-    /// The public half as a JWK.
-    pub fn jwk(&self) -> Value {
-        json!({"kty": "OKP", "crv": "Ed25519", "x": self.x, "kid": self.kid,
-               "alg": "EdDSA", "use": "sig"})
-    }
-}
 
 /// The key that signs, and the previous one, still published until its tokens expire.
 #[derive(Debug)]
@@ -141,7 +69,7 @@ fn read_key(env: &Env, var: &str) -> Result<Option<SigningKey>, ConfigError> {
     };
     SigningKey::from_pem(&text)
         .map(Some)
-        .map_err(|problem| ConfigError::invalid(&from, problem))
+        .map_err(|problem| ConfigError::invalid(&from, problem.to_string()))
 }
 
 fn dev_key(data_dir: &Path) -> Result<SigningKey, ConfigError> {
@@ -156,12 +84,12 @@ fn dev_key(data_dir: &Path) -> Result<SigningKey, ConfigError> {
         )
     };
     if let Ok(text) = std::fs::read_to_string(&path) {
-        return SigningKey::from_pem(&text).map_err(fail);
+        return SigningKey::from_pem(&text).map_err(|e| fail(e.to_string()));
     }
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| fail(format!("cannot be created ({e})")))?;
     }
-    let (key, text) = SigningKey::generate().map_err(fail)?;
+    let (key, text) = SigningKey::generate().map_err(|e| fail(e.to_string()))?;
     use std::os::unix::fs::OpenOptionsExt as _;
     match std::fs::OpenOptions::new()
         .write(true)
@@ -178,7 +106,7 @@ fn dev_key(data_dir: &Path) -> Result<SigningKey, ConfigError> {
         // Another process created it first: use theirs.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             let text = std::fs::read_to_string(&path).map_err(|e| fail(e.to_string()))?;
-            SigningKey::from_pem(&text).map_err(fail)
+            SigningKey::from_pem(&text).map_err(|e| fail(e.to_string()))
         }
         Err(e) => Err(fail(format!("cannot be created ({e})"))),
     }
@@ -187,16 +115,6 @@ fn dev_key(data_dir: &Path) -> Result<SigningKey, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kid_is_the_rfc7638_thumbprint_and_pem_round_trips() {
-        let (key, text) = SigningKey::generate().unwrap();
-        let again = SigningKey::from_pem(&text).unwrap();
-        assert_eq!(key.kid, again.kid);
-        assert_eq!(key.kid.len(), 43);
-        assert_eq!(key.jwk()["kty"], "OKP");
-        assert!(!format!("{key:?}").contains("PRIVATE"));
-    }
 
     #[test]
     fn bad_key_values_name_their_variable() {

@@ -13,27 +13,20 @@ pub mod users;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::{get, post};
 use odmu_authn::Verifier;
-use odmu_config::{ConfigError, Env};
 use odmu_http::Problem;
-use odmu_runtime::{App, Platform};
+use odmu_runtime::{App, BoxError, OpenApiRouter, Platform, Worker, routes};
 use odmu_storage::{Db, Migrations};
 use odmu_topology::Service;
 
 pub use config::Config;
-pub use keys::{SigningKey, SigningKeys};
+pub use keys::SigningKeys;
 pub use oauth::sha256_hex;
+pub use odmu_authn::SigningKey;
 
 /// The odmu_auth service.
 pub struct OdmuAuth;
-
-static MIGRATIONS: Migrations = Migrations {
-    sqlite: sqlx::migrate!("migrations/sqlite"),
-    postgres: sqlx::migrate!("migrations/postgres"),
-};
 
 /// Handler state.
 #[derive(Clone)]
@@ -105,85 +98,44 @@ impl FromRef<AppState> for Verifier {
     }
 }
 
-/// The routes, all under `/auth`.
-pub fn router(state: AppState) -> Router {
-    // Keep the limiters' memory bounded by forgetting idle keys now and then.
-    let weak = Arc::downgrade(&state.0);
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            let Some(inner) = weak.upgrade() else { break };
-            inner.limits.forget_idle();
-        }
-    });
-    Router::new()
-        .route("/auth/v1/users", post(users::create_user))
-        .route("/auth/v1/me", get(users::me))
-        .route("/auth/v1/token", post(oauth::token))
-        .route("/auth/v1/revoke", post(oauth::revoke))
-        .route("/auth/.well-known/jwks.json", get(oauth::jwks))
-        .with_state(state)
-}
-
-/// The OpenAPI document of the routes above.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    info(
-        title = "odmu_auth",
-        description = "Accounts, tokens (OAuth 2.0 password, refresh_token and client_credentials grants), revocation, and the JWKS."
-    ),
-    paths(
-        users::create_user,
-        users::me,
-        oauth::token,
-        oauth::revoke,
-        oauth::jwks
-    ),
-    components(schemas(
-        users::NewUser,
-        users::UserView,
-        oauth::TokenRequest,
-        oauth::TokenResponse,
-        oauth::RevokeRequest
-    ))
-)]
-pub struct ApiDoc;
-
 impl App for OdmuAuth {
+    const SERVICE: &'static Service = &odmu_topology::AUTH;
+    const DESCRIPTION: &'static str = "Accounts, tokens (OAuth 2.0 password, refresh_token and client_credentials grants), revocation, and the JWKS.";
     type Config = Config;
-
-    fn service() -> &'static Service {
-        &odmu_topology::AUTH
-    }
-
-    fn config(env: &Env) -> Result<Self::Config, ConfigError> {
-        Config::from_env(env)
-    }
+    type State = AppState;
 
     fn migrations() -> &'static Migrations {
-        &MIGRATIONS
+        odmu_storage::migrations!()
     }
 
-    async fn prepare(config: &Self::Config, platform: &Platform) -> Result<(), String> {
-        let Some((email, password)) = &config.bootstrap_admin else {
-            return Ok(());
-        };
-        if store::user_by_email(&platform.db, email)
-            .await
-            .map_err(|e| e.to_string())?
-            .is_some()
+    async fn state(config: Config, platform: Platform) -> Result<AppState, BoxError> {
+        if let Some((email, password)) = &config.bootstrap_admin
+            && store::user_by_email(&platform.db, email).await?.is_none()
         {
-            return Ok(());
+            users::bootstrap_admin(&platform.db, email, password.expose()).await?;
         }
-        users::bootstrap_admin(&platform.db, email, password.expose()).await
+        Ok(AppState::new(config, platform))
     }
 
-    fn router(config: Self::Config, platform: Platform) -> Router {
-        router(AppState::new(config, platform))
+    fn routes() -> OpenApiRouter<AppState> {
+        OpenApiRouter::new()
+            .routes(routes!(users::create_user))
+            .routes(routes!(users::me))
+            .routes(routes!(oauth::token))
+            .routes(routes!(oauth::revoke))
+            .routes(routes!(oauth::jwks))
     }
 
-    fn openapi() -> utoipa::openapi::OpenApi {
-        <ApiDoc as utoipa::OpenApi>::openapi()
+    fn workers(state: &AppState) -> Vec<Worker> {
+        // Keep the limiters' memory bounded by forgetting idle keys now and then.
+        let state = state.clone();
+        vec![Worker::every(
+            "login-limits-cleanup",
+            Duration::from_secs(60),
+            move || {
+                let state = state.clone();
+                async move { state.limits().forget_idle() }
+            },
+        )]
     }
 }

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, Header};
+use odmu_authn::{Claims, Role};
 use odmu_storage::now_millis;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -210,24 +210,26 @@ fn client_address(headers: &HeaderMap, peer: SocketAddr) -> String {
 }
 
 impl AppState {
-    fn access_token(&self, sub: &str, role: &str) -> Result<String, OAuthError> {
+    fn access_token(&self, sub: &str, role: Role) -> Result<String, OAuthError> {
         let config = self.config();
-        let now = now_millis() / 1000;
-        let claims = json!({
-            "iss": config.issuer, "aud": config.audience, "sub": sub, "role": role,
-            "iat": now, "nbf": now, "exp": now + config.access_ttl.as_secs() as i64,
-            "jti": uuid::Uuid::new_v4().to_string(),
-        });
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(config.keys.current.kid.clone());
-        jsonwebtoken::encode(&header, &claims, config.keys.current.encoding())
+        let claims = Claims::new(
+            &config.issuer,
+            &config.audience,
+            sub,
+            role,
+            config.access_ttl,
+        );
+        config
+            .keys
+            .current
+            .sign(&claims)
             .map_err(OAuthError::server)
     }
 
     fn issued(
         &self,
         sub: &str,
-        role: &str,
+        role: Role,
         refresh: Option<String>,
     ) -> Result<Response, OAuthError> {
         let body = TokenResponse {
@@ -277,7 +279,7 @@ impl AppState {
         )
         .await
         .map_err(OAuthError::server)?;
-        self.issued(&user.id, &user.role, Some(refresh))
+        self.issued(&user.id, user.role, Some(refresh))
     }
 
     async fn refresh_grant(&self, req: &TokenRequest) -> Result<Response, OAuthError> {
@@ -314,7 +316,7 @@ impl AppState {
             .await
             .map_err(OAuthError::server)?
             .ok_or_else(|| OAuthError::invalid_grant("The account no longer exists."))?;
-        self.issued(&user.id, &user.role, Some(next))
+        self.issued(&user.id, user.role, Some(next))
     }
 
     fn client_credentials_grant(
@@ -342,7 +344,7 @@ impl AppState {
             tracing::info!(security_event = "client_auth_failed", client_id = %id.chars().take(64).collect::<String>(), "client authentication failed");
             return Err(OAuthError::invalid_client());
         }
-        self.issued(&id, "service", None)
+        self.issued(&id, Role::Service, None)
     }
 }
 
@@ -372,7 +374,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
 /// token is spent; presenting it again revokes its whole family) and `client_credentials`
 /// (service tokens, `role: service`, `sub` = the service's name).
 #[utoipa::path(
-    post, path = "/auth/v1/token", tag = "tokens",
+    post, path = "/v1/token", tag = "tokens",
     request_body(content(
         (TokenRequest = "application/x-www-form-urlencoded"),
         (TokenRequest = "application/json"),
@@ -413,7 +415,7 @@ pub async fn token(
 /// Revokes a refresh token and every token of its family. Answers 200 whether or not the
 /// token was known, as RFC 7009 asks.
 #[utoipa::path(
-    post, path = "/auth/v1/revoke", tag = "tokens",
+    post, path = "/v1/revoke", tag = "tokens",
     request_body(content(
         (RevokeRequest = "application/x-www-form-urlencoded"),
         (RevokeRequest = "application/json"),
@@ -439,7 +441,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
 /// The public keys that verify odmu's tokens: the current one and, during a rotation, the
 /// previous one. Verifiers cache it; a new `kid` makes them fetch it again.
 #[utoipa::path(
-    get, path = "/auth/.well-known/jwks.json", tag = "tokens",
+    get, path = "/.well-known/jwks.json", tag = "tokens",
     responses((status = 200, description = "RFC 7517 JSON Web Key Set"))
 )]
 pub async fn jwks(State(state): State<AppState>) -> Response {

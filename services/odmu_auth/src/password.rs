@@ -5,6 +5,17 @@ use std::sync::OnceLock;
 
 use argon2::{Algorithm, Argon2, Params, Version};
 
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum HashError {
+    /// The system's random source failed (no salt).
+    #[error("no randomness for the salt")]
+    NoRandomness,
+    /// Argon2 refused the input.
+    #[error("argon2: {0}")]
+    Argon2(argon2::password_hash::Error),
+}
+
 /// Hashes and verifies passwords. Both are CPU-bound: call them from `spawn_blocking`.
 pub(crate) struct Passwords {
     argon: Argon2<'static>,
@@ -24,15 +35,15 @@ impl Passwords {
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$...`) with a random salt.
-    pub(crate) fn hash(&self, password: &str) -> Result<String, String> {
+    pub(crate) fn hash(&self, password: &str) -> Result<String, HashError> {
         let mut salt = [0u8; 16];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
-            .map_err(|_| "no randomness".to_owned())?;
-        let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+            .map_err(|_| HashError::NoRandomness)?;
+        let salt = SaltString::encode_b64(&salt).map_err(HashError::Argon2)?;
         self.argon
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
+            .map_err(HashError::Argon2)
     }
 
     /// Whether `password` matches `stored`; with no stored hash it spends the same time and

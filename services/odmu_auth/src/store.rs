@@ -10,7 +10,8 @@ pub struct UserRow {
     pub id: String,
     pub email: String,
     pub password_hash: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: odmu_authn::Role,
     pub created_at_ms: i64,
 }
 
@@ -24,7 +25,7 @@ pub(crate) async fn insert_user(db: &Db, user: &UserRow) -> Result<bool, Storage
     .bind(&user.id)
     .bind(&user.email)
     .bind(&user.password_hash)
-    .bind(&user.role)
+    .bind(user.role.as_str())
     .bind(user.created_at_ms)
     .fetch_optional(db.pool())
     .await?;

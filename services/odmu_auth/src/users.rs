@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use odmu_authn::{Auth, Role, User, Verifier};
+use odmu_authn::{Auth, Role, Verifier, roles};
 use odmu_http::{Json, Problem};
 use odmu_storage::{now_millis, rfc3339};
 use serde::{Deserialize, Serialize};
@@ -75,7 +75,8 @@ pub struct UserView {
     /// Login email.
     pub email: String,
     /// `rider`, `driver` or `admin`.
-    pub role: String,
+    #[schema(value_type = String, example = "rider")]
+    pub role: Role,
     /// RFC 3339 UTC.
     pub created_at: String,
 }
@@ -91,18 +92,9 @@ impl From<UserRow> for UserView {
     }
 }
 
-fn role_name(role: Role) -> Option<&'static str> {
-    match role {
-        Role::Rider => Some("rider"),
-        Role::Driver => Some("driver"),
-        Role::Admin => Some("admin"),
-        Role::Service => None,
-    }
-}
-
 /// Creates an account. Email and password are checked, the password hashed with Argon2id.
 #[utoipa::path(
-    post, path = "/auth/v1/users", tag = "accounts",
+    post, path = "/v1/users", tag = "accounts",
     request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = UserView),
@@ -126,11 +118,11 @@ pub async fn create_user(
     if let Err(m) = check_password(&new.password) {
         problem = problem.with_field_error("password", m);
     }
-    let role = role_name(new.role);
-    if role.is_none() {
+    // A service is a client of the token endpoint, never an account.
+    if new.role == Role::Service {
         problem = problem.with_field_error("role", "must be rider, driver or admin");
     }
-    let (Ok(email), Some(role), true) = (email, role, problem.errors.is_empty()) else {
+    let (Ok(email), true) = (email, problem.errors.is_empty()) else {
         return Err(problem);
     };
     if new.role == Role::Admin {
@@ -145,7 +137,7 @@ pub async fn create_user(
         id: uuid::Uuid::new_v4().to_string(),
         email,
         password_hash: hash,
-        role: role.to_owned(),
+        role: new.role,
         created_at_ms: now_millis(),
     };
     if !store::insert_user(state.db(), &user)
@@ -154,13 +146,13 @@ pub async fn create_user(
     {
         return Err(Problem::conflict("An account with this email exists."));
     }
-    tracing::info!(user_id = %user.id, role, "account created");
+    tracing::info!(user_id = %user.id, role = %user.role, "account created");
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 /// The caller's own account.
 #[utoipa::path(
-    get, path = "/auth/v1/me", tag = "accounts",
+    get, path = "/v1/me", tag = "accounts",
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account", body = UserView),
@@ -170,7 +162,7 @@ pub async fn create_user(
 )]
 pub async fn me(
     State(state): State<AppState>,
-    auth: Auth<User>,
+    auth: Auth<roles::User>,
 ) -> Result<Json<UserView>, Problem> {
     let user = store::user_by_id(state.db(), &auth.claims.sub)
         .await
@@ -185,23 +177,19 @@ pub async fn bootstrap_admin(
     db: &odmu_storage::Db,
     email: &str,
     password: &str,
-) -> Result<(), String> {
+) -> Result<(), odmu_runtime::BoxError> {
     let password = password.to_owned();
     let hash =
         tokio::task::spawn_blocking(move || crate::password::Passwords::new().hash(&password))
-            .await
-            .map_err(|e| e.to_string())??;
+            .await??;
     let user = UserRow {
         id: uuid::Uuid::new_v4().to_string(),
         email: email.to_owned(),
         password_hash: hash,
-        role: "admin".into(),
+        role: Role::Admin,
         created_at_ms: now_millis(),
     };
-    if store::insert_user(db, &user)
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    if store::insert_user(db, &user).await? {
         tracing::info!(user_id = %user.id, "bootstrap admin created");
     }
     Ok(())

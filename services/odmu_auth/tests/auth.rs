@@ -23,7 +23,8 @@ async fn app_with(extra: &[(&str, &str)]) -> TestApp {
         ("AUTH_JWKS_MIN_REFRESH_MS", "0"),
     ];
     vars.extend_from_slice(extra);
-    TestApp::spawn_with::<OdmuAuth>(&vars, None).await
+    let identity = odmu_testkit::TestIdentity::start().await;
+    TestApp::spawn_with::<OdmuAuth>(&identity, &vars, None).await
 }
 
 async fn app() -> TestApp {
@@ -33,7 +34,7 @@ async fn app() -> TestApp {
 async fn sign_up(app: &TestApp, email: &str, password: &str, role: &str) -> (u16, Value) {
     let res = app
         .http
-        .post(app.url("/auth/v1/users"))
+        .post(app.url("/v1/users"))
         .json(&json!({"email": email, "password": password, "role": role}))
         .send()
         .await
@@ -47,7 +48,7 @@ async fn sign_up(app: &TestApp, email: &str, password: &str, role: &str) -> (u16
 async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     let res = app
         .http
-        .post(app.url("/auth/v1/token"))
+        .post(app.url("/v1/token"))
         .form(form)
         .send()
         .await
@@ -83,7 +84,7 @@ async fn refresh(app: &TestApp, refresh_token: &str) -> (u16, Value) {
 async fn me(app: &TestApp, access_token: &str) -> (u16, Value) {
     let res = app
         .http
-        .get(app.url("/auth/v1/me"))
+        .get(app.url("/v1/me"))
         .bearer_auth(access_token)
         .send()
         .await
@@ -155,11 +156,7 @@ async fn tokens_issued_here_resist_every_attack_of_the_verifier_suite() {
     // The real signing key, to forge tokens that differ in one claim only.
     let pem = std::fs::read_to_string(app.data_dir().join("odmu_auth/signing-key.pem")).unwrap();
     let key = SigningKey::from_pem(&pem).unwrap();
-    let sign = |claims: Value| {
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.kid = Some(key.kid.clone());
-        jsonwebtoken::encode(&header, &claims, key.encoding()).unwrap()
-    };
+    let sign = |claims: Value| key.sign_any(&claims).unwrap();
     let claims = |patch: Value| {
         let mut c = json!({"iss": "odmu", "aud": "odmu", "sub": user_id, "role": "rider",
                            "iat": now(), "exp": now() + 600, "jti": "x"});
@@ -192,7 +189,7 @@ async fn tokens_issued_here_resist_every_attack_of_the_verifier_suite() {
     refused.push(("alg none", format!("{none_header}.{}.", parts[1])));
     let jwks: Value = app
         .http
-        .get(app.url("/auth/.well-known/jwks.json"))
+        .get(app.url("/.well-known/jwks.json"))
         .send()
         .await
         .unwrap()
@@ -206,13 +203,11 @@ async fn tokens_issued_here_resist_every_attack_of_the_verifier_suite() {
         jsonwebtoken::encode(&hs, &claims(json!({})), &EncodingKey::from_secret(&x)).unwrap();
     refused.push(("HS256 with the public key", hs_token));
     let (stranger, _) = SigningKey::generate().unwrap();
-    let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some(stranger.kid.clone());
-    let unknown = jsonwebtoken::encode(&header, &claims(json!({})), stranger.encoding()).unwrap();
+    let unknown = stranger.sign_any(&claims(json!({}))).unwrap();
     refused.push(("unknown kid", unknown));
 
     for (case, token) in refused {
-        let mut req = app.http.get(app.url("/auth/v1/me"));
+        let mut req = app.http.get(app.url("/v1/me"));
         if !token.is_empty() {
             req = req.bearer_auth(&token);
         }
@@ -236,7 +231,7 @@ async fn admin_sign_up_needs_an_admin_token() {
     let (_, rider) = login(&app, "rita@example.com", "rider-password-1").await;
     let res = app
         .http
-        .post(app.url("/auth/v1/users"))
+        .post(app.url("/v1/users"))
         .bearer_auth(s(&rider, "access_token"))
         .json(&json!({"email": "boss@example.com", "password": "boss-password-1", "role": "admin"}))
         .send()
@@ -248,7 +243,7 @@ async fn admin_sign_up_needs_an_admin_token() {
     assert_eq!(status, 200, "the bootstrap admin exists");
     let res = app
         .http
-        .post(app.url("/auth/v1/users"))
+        .post(app.url("/v1/users"))
         .bearer_auth(s(&admin, "access_token"))
         .json(&json!({"email": "boss@example.com", "password": "boss-password-1", "role": "admin"}))
         .send()
@@ -303,7 +298,7 @@ async fn login_attempts_are_limited_per_account_and_recover_after_the_window() {
     }
     let res = app
         .http
-        .post(app.url("/auth/v1/token"))
+        .post(app.url("/v1/token"))
         .form(&[
             ("grant_type", "password"),
             ("email", "ada@example.com"),
@@ -341,7 +336,7 @@ async fn login_attempts_are_limited_per_client_address() {
     // Another caller, as the load balancer reports it, is not affected.
     let res = app
         .http
-        .post(app.url("/auth/v1/token"))
+        .post(app.url("/v1/token"))
         .header("x-forwarded-for", "203.0.113.9")
         .form(&[
             ("grant_type", "password"),
@@ -357,7 +352,7 @@ async fn login_attempts_are_limited_per_client_address() {
 #[tokio::test]
 async fn bad_token_requests_get_rfc6749_errors() {
     let app = app().await;
-    let url = app.url("/auth/v1/token");
+    let url = app.url("/v1/token");
     let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
         (
             app.http.post(&url).body("grant_type=password"),
@@ -440,7 +435,7 @@ async fn bad_token_requests_get_rfc6749_errors() {
 #[tokio::test]
 async fn bad_sign_ups_get_problem_json() {
     let app = app().await;
-    let url = app.url("/auth/v1/users");
+    let url = app.url("/v1/users");
     let post = |body: Value| app.http.post(&url).json(&body).send();
     let cases = [
         (
@@ -526,7 +521,7 @@ async fn a_restart_keeps_users_keys_and_refresh_tokens() {
     let (_, tokens) = login(&app, "ada@example.com", "correct horse 42").await;
     let jwks_before: Value = app
         .http
-        .get(app.url("/auth/.well-known/jwks.json"))
+        .get(app.url("/.well-known/jwks.json"))
         .send()
         .await
         .unwrap()
@@ -537,7 +532,7 @@ async fn a_restart_keeps_users_keys_and_refresh_tokens() {
     let app = app.restart::<OdmuAuth>().await;
     let jwks_after: Value = app
         .http
-        .get(app.url("/auth/.well-known/jwks.json"))
+        .get(app.url("/.well-known/jwks.json"))
         .send()
         .await
         .unwrap()
@@ -584,7 +579,7 @@ async fn key_rotation_keeps_old_tokens_valid_until_the_old_key_is_removed() {
     let app = app.restart_with::<OdmuAuth>(&rotated).await;
     let res = app
         .http
-        .get(app.url("/auth/.well-known/jwks.json"))
+        .get(app.url("/.well-known/jwks.json"))
         .send()
         .await
         .unwrap();
@@ -640,7 +635,7 @@ async fn services_get_tokens_with_client_credentials() {
     // HTTP Basic client authentication (RFC 6749 §2.3.1) works too.
     let res = app
         .http
-        .post(app.url("/auth/v1/token"))
+        .post(app.url("/v1/token"))
         .basic_auth("billing", Some(SECRET))
         .form(&[("grant_type", "client_credentials")])
         .send()
@@ -686,7 +681,7 @@ async fn revoking_a_refresh_token_ends_its_family_and_unknown_tokens_are_fine() 
     let (_, rotated) = refresh(&app, s(&tokens, "refresh_token")).await;
     let res = app
         .http
-        .post(app.url("/auth/v1/revoke"))
+        .post(app.url("/v1/revoke"))
         .form(&[("token", s(&rotated, "refresh_token"))])
         .send()
         .await
@@ -698,7 +693,7 @@ async fn revoking_a_refresh_token_ends_its_family_and_unknown_tokens_are_fine() 
     );
     let res = app
         .http
-        .post(app.url("/auth/v1/revoke"))
+        .post(app.url("/v1/revoke"))
         .json(&json!({"token": "rt_never_issued"}))
         .send()
         .await
@@ -706,7 +701,7 @@ async fn revoking_a_refresh_token_ends_its_family_and_unknown_tokens_are_fine() 
     assert_eq!(res.status(), 200);
     let res = app
         .http
-        .post(app.url("/auth/v1/revoke"))
+        .post(app.url("/v1/revoke"))
         .json(&json!({}))
         .send()
         .await
@@ -719,7 +714,7 @@ async fn the_openapi_document_lists_every_endpoint() {
     let app = app().await;
     let doc: Value = app
         .http
-        .get(app.url("/auth/openapi.json"))
+        .get(app.url("/openapi.json"))
         .send()
         .await
         .unwrap()

@@ -104,7 +104,7 @@ variable "service_tasks" {
 }
 
 variable "services" {
-  description = "The five services, keyed by their name in the service table (crates/topology); port, prefix, health path, URL variable and calls must match it (crates/stack/tests/terraform.rs checks). The default is the table: environments set only var.service_tasks."
+  description = "The five services, keyed by their name in the service table (crates/topology); port, prefix, health path, URL variable and calls must match it (tools/deploy-checks/tests/terraform.rs checks). The default is the table: environments set only var.service_tasks."
   type = map(object({
     port        = number
     prefix      = string

@@ -1,0 +1,28 @@
+//! `GET /driver/v1/profile`: the calling driver's profile.
+
+use axum::extract::State;
+use odmu_authn::{Auth, roles};
+use odmu_http::{Json, Problem};
+
+use super::Profile;
+use crate::{AppState, Error, store};
+
+/// The calling driver's profile.
+#[utoipa::path(
+    get, path = "/v1/profile", tag = "profile", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The profile", body = Profile),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No profile yet", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn handler(
+    State(state): State<AppState>,
+    auth: Auth<roles::Driver>,
+) -> Result<Json<Profile>, Error> {
+    store::profiles::get(&state.db, &auth.claims.sub)
+        .await?
+        .map(|row| Json(row.into()))
+        .ok_or(Error::NoProfile)
+}

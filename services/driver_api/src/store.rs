@@ -1,0 +1,3 @@
+//! driver_api's queries, SQL next to the function that runs it (DESIGN.md §6 portable subset).
+
+pub mod profiles;
