@@ -6,6 +6,7 @@ mod extract;
 mod layers;
 pub mod page;
 mod problem;
+pub mod responses;
 mod server;
 
 pub use client::{Bearer, BoxFuture, ClientError, ServiceClient};

@@ -3,6 +3,7 @@
 //! hands out tokens ([`TestIdentity`]), one set of request helpers ([`TestApp::get`] and
 //! friends), and the conformance tests every service runs ([`conformance_tests!`]).
 
+pub mod accounts;
 pub mod checks;
 mod identity;
 mod process;

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use odmu_authn::{Claims, Role};
+use odmu_http::{Problem, responses};
 use odmu_storage::now_millis;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -80,7 +80,10 @@ impl OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
-        let body = json!({"error": self.error, "error_description": self.description});
+        let body = OAuthErrorBody {
+            error: self.error.to_owned(),
+            error_description: self.description,
+        };
         let mut response = (self.status, no_store(), axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
@@ -109,17 +112,23 @@ fn no_store() -> [(header::HeaderName, HeaderValue); 2] {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// `password`, `refresh_token` or `client_credentials`.
+    #[schema(value_type = String, pattern = "^(password|refresh_token|client_credentials)$")]
     pub grant_type: Option<String>,
     /// For `password` (`username` is accepted too).
     #[serde(alias = "username")]
+    #[schema(min_length = 1, max_length = 512)]
     pub email: Option<String>,
     /// For `password`.
+    #[schema(min_length = 1, max_length = 512)]
     pub password: Option<String>,
     /// For `refresh_token`.
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: Option<String>,
     /// For `client_credentials` (or HTTP Basic).
+    #[schema(min_length = 1, max_length = 512)]
     pub client_id: Option<String>,
     /// For `client_credentials` (or HTTP Basic).
+    #[schema(min_length = 1, max_length = 512)]
     pub client_secret: Option<String>,
 }
 
@@ -137,10 +146,21 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
+/// An RFC 6749 §5.2 error body.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_grant`, `invalid_client`, `unsupported_grant_type`,
+    /// `slow_down` or `server_error`.
+    pub error: String,
+    /// For a developer to read.
+    pub error_description: String,
+}
+
 /// A revocation request (RFC 7009).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// The token to revoke.
+    #[schema(value_type = String, min_length = 1, max_length = 512)]
     pub token: Option<String>,
     /// Ignored: only refresh tokens can be revoked (access tokens live 15 minutes).
     pub token_type_hint: Option<String>,
@@ -381,9 +401,12 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     )),
     responses(
         (status = 200, description = "Issued", body = TokenResponse),
-        (status = 400, description = "RFC 6749 error: invalid_request, invalid_grant, unsupported_grant_type"),
-        (status = 401, description = "RFC 6749 error: invalid_client"),
-        (status = 429, description = "Too many login attempts (`Retry-After`)"),
+        (status = 400, description = "RFC 6749 error: invalid_request, invalid_grant, unsupported_grant_type", body = OAuthErrorBody),
+        (status = 401, description = "RFC 6749 error: invalid_client", body = OAuthErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many login attempts (`Retry-After`)", body = OAuthErrorBody),
+        (status = 500, description = "RFC 6749 error: server_error", body = OAuthErrorBody),
+        responses::Always,
     )
 )]
 pub async fn token(
@@ -422,7 +445,10 @@ pub async fn token(
     )),
     responses(
         (status = 200, description = "Revoked, or nothing to revoke"),
-        (status = 400, description = "RFC 6749 error: invalid_request"),
+        (status = 400, description = "RFC 6749 error: invalid_request", body = OAuthErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "RFC 6749 error: server_error", body = OAuthErrorBody),
+        responses::Always,
     )
 )]
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -442,7 +468,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
 /// previous one. Verifiers cache it; a new `kid` makes them fetch it again.
 #[utoipa::path(
     get, path = "/.well-known/jwks.json", tag = "tokens",
-    responses((status = 200, description = "RFC 7517 JSON Web Key Set"))
+    responses((status = 200, description = "RFC 7517 JSON Web Key Set"), responses::Always)
 )]
 pub async fn jwks(State(state): State<AppState>) -> Response {
     (

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use odmu_authn::{Auth, Role, Verifier, roles};
-use odmu_http::{Json, Problem};
+use odmu_http::{Json, Problem, responses};
 use odmu_storage::{now_millis, rfc3339};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -58,12 +58,13 @@ pub fn check_password(password: &str) -> Result<(), String> {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// Login email; stored trimmed and lower-case.
-    #[schema(example = "ada@example.com")]
+    #[schema(example = "ada@example.com", format = "email", max_length = 254)]
     pub email: String,
     /// 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
     /// `rider` or `driver` for anyone; `admin` needs an admin's token.
-    #[schema(value_type = String, example = "rider")]
+    #[schema(value_type = String, example = "rider", pattern = "^(rider|driver|admin)$")]
     pub role: Role,
 }
 
@@ -94,14 +95,15 @@ impl From<UserRow> for UserView {
 
 /// Creates an account. Email and password are checked, the password hashed with Argon2id.
 #[utoipa::path(
-    post, path = "/v1/users", tag = "accounts",
+    post, path = "/v1/users", tag = "accounts", security((), ("bearer" = [])),
     request_body = NewUser,
     responses(
         (status = 201, description = "Created", body = UserView),
         (status = 401, description = "`admin` asked without a token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`admin` asked by a non-admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid email, password or role", body = Problem, content_type = "application/problem+json"),
+        responses::JsonBody,
+        responses::Always,
     )
 )]
 pub async fn create_user(
@@ -156,8 +158,8 @@ pub async fn create_user(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The account", body = UserView),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A service token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The account no longer exists", body = Problem, content_type = "application/problem+json"),
+        responses::Guarded,
     )
 )]
 pub async fn me(

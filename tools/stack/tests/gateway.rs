@@ -1,10 +1,11 @@
 //! `odmu gateway`: the gateway alone, as compose runs it, in front of services found through
-//! their URL variables.
+//! their URL variables: routing, the load balancer's private paths, and the docs pages.
 
 use std::time::Duration;
 
 use odmu_testkit::TestApp;
 use serde_json::Value;
+use tokio::process::{Child, Command};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -14,44 +15,48 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test]
-async fn the_standalone_gateway_routes_to_the_urls_in_the_service_variables() {
-    let billing = TestApp::spawn::<billing::Billing>().await;
+/// The standalone gateway on a free port in front of `vars`' services, once it answers.
+async fn gateway(vars: &[(&str, &str)]) -> (Child, String) {
     let port = free_port();
-    let mut gateway = tokio::process::Command::new(env!("CARGO_BIN_EXE_odmu"))
+    let child = Command::new(env!("CARGO_BIN_EXE_odmu"))
         .arg("gateway")
         .env("ODMU_GATEWAY_PORT", port.to_string())
-        .env("BILLING_URL", &billing.base_url)
+        .envs(vars.iter().copied())
         .env("RUST_LOG", "warn")
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let http = reqwest::Client::new();
-    let url = format!("http://127.0.0.1:{port}/billing/health");
-    let mut answered = None;
-    for _ in 0..200 {
-        if let Ok(res) = http.get(&url).send().await {
-            answered = Some(res);
-            break;
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..400 {
+        if reqwest::get(format!("{base}/")).await.is_ok() {
+            return (child, base);
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let res = answered.expect("the gateway listens");
+    panic!("the gateway does not listen");
+}
+
+#[tokio::test]
+async fn the_standalone_gateway_routes_to_the_urls_in_the_service_variables() {
+    let billing = TestApp::spawn::<billing::Billing>().await;
+    let (mut gateway, gw) = gateway(&[("BILLING_URL", &billing.base_url)]).await;
+    let http = reqwest::Client::new();
+    let res = http
+        .get(format!("{gw}/billing/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "ok");
     // A service that is not running: the gateway says so, as the ALB would (502).
     let res = http
-        .get(format!("http://127.0.0.1:{port}/contract/health"))
+        .get(format!("{gw}/contract/health"))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 502);
     assert_eq!(res.headers()["content-type"], "application/problem+json");
-    let res = http
-        .get(format!("http://127.0.0.1:{port}/"))
-        .send()
-        .await
-        .unwrap();
+    let res = http.get(format!("{gw}/")).send().await.unwrap();
     assert_eq!(res.status(), 404);
 
     nix::sys::signal::kill(
@@ -67,8 +72,40 @@ async fn the_standalone_gateway_routes_to_the_urls_in_the_service_variables() {
 }
 
 #[tokio::test]
+async fn internal_and_metrics_paths_are_404_at_the_gateway_exactly_as_the_listener_rules_say() {
+    let billing = TestApp::spawn::<billing::Billing>().await;
+    let (_gateway, gw) = gateway(&[("BILLING_URL", &billing.base_url)]).await;
+    let http = reqwest::Client::new();
+    // One concrete path per pattern of the list Terraform's listener rules are checked against.
+    for pattern in odmu_topology::PRIVATE_PATH_PATTERNS {
+        let path = pattern.replacen('*', "billing", 1).replace('*', "charges");
+        assert!(odmu_topology::is_private(&path), "{path}");
+        let res = http.get(format!("{gw}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(
+            body["detail"], "This path is not served to the public.",
+            "{path}"
+        );
+    }
+    // The service itself still serves its internal paths to other services directly.
+    let res = http
+        .get(billing.raw_url("/billing/v1/internal/anything"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.status(),
+        404,
+        "no such internal route yet, but routed by the service"
+    );
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["detail"], "There is nothing at this path.");
+}
+
+#[tokio::test]
 async fn the_standalone_gateway_refuses_a_bad_service_url_naming_the_variable() {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_odmu"))
+    let out = Command::new(env!("CARGO_BIN_EXE_odmu"))
         .arg("gateway")
         .env("ODMU_GATEWAY_PORT", free_port().to_string())
         .env("AUTH_URL", "https://auth.internal")
@@ -77,4 +114,54 @@ async fn the_standalone_gateway_refuses_a_bad_service_url_naming_the_variable() 
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("AUTH_URL"));
+}
+
+/// Debian's chromium, which CI installs; elsewhere the test says it did not run.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            std::process::Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok()
+        })
+}
+
+#[tokio::test]
+async fn the_docs_page_renders_the_services_endpoints_in_a_headless_browser() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run this test: install chromium"
+        );
+        eprintln!("skipped here: no chromium on this machine (CI installs it)");
+        return;
+    };
+    let driver = TestApp::spawn::<driver_api::DriverApi>().await;
+    let (_gateway, gw) = gateway(&[("DRIVER_API_URL", &driver.base_url)]).await;
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--virtual-time-budget=10000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("{gw}/driver/docs/"))
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), out)
+        .await
+        .expect("chromium finishes")
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    // Swagger UI ran in the browser, fetched the document through the gateway and rendered
+    // each operation.
+    assert!(dom.contains("opblock"), "rendered operations: {dom:.2000}");
+    assert!(dom.contains("/driver/v1/profile"), "{dom:.2000}");
+    assert!(dom.contains("driver_api"), "the document's title");
 }

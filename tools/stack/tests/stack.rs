@@ -135,6 +135,21 @@ async fn the_local_stack_routes_like_the_load_balancer_restarts_crashes_and_stop
             .await
             .unwrap();
         assert_eq!(doc["info"]["title"], s.name, "routed to the owner");
+        // Its docs page, through the gateway, listed in the start-up table.
+        let res = http
+            .get(format!("{gw}{}/", s.docs_path()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{} docs", s.name);
+        let docs_url = format!("{gw}{}", s.docs_path());
+        assert!(
+            stack
+                .output
+                .find(&|l: &str| l.contains(&docs_url), 0)
+                .is_some(),
+            "the table lists {docs_url}"
+        );
         // A path under the prefix that the service lacks: its own 404, naming the full path.
         let path = format!("{}/v1/not-here?x=1", s.prefix);
         let res = http.get(format!("{gw}{path}")).send().await.unwrap();
@@ -178,46 +193,16 @@ async fn the_local_stack_routes_like_the_load_balancer_restarts_crashes_and_stop
         .find(&|l: &str| l.contains("dev admin"), 0)
         .expect("the dev admin is printed on first run");
     assert!(printed.contains(&value("ADMIN_PASSWORD")));
-    let token = |form: Vec<(&'static str, String)>| {
-        let http = http.clone();
-        let url = format!("{gw}/auth/v1/token");
-        async move { http.post(url).form(&form).send().await.unwrap() }
-    };
-    let admin = token(vec![
-        ("grant_type", "password".into()),
-        ("email", "admin@odmu.local".into()),
-        ("password", value("ADMIN_PASSWORD")),
-    ])
-    .await;
-    assert_eq!(admin.status(), 200);
-    let service = token(vec![
-        ("grant_type", "client_credentials".into()),
-        ("client_id", "billing".into()),
-        ("client_secret", value("CLIENT_SECRET_billing")),
-    ])
-    .await;
-    assert_eq!(service.status(), 200);
-    let res = http
-        .post(format!("{gw}/auth/v1/users"))
-        .json(&serde_json::json!({"email": "dan@example.com", "password": "a-long-password", "role": "driver"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let driver: Value = token(vec![
-        ("grant_type", "password".into()),
-        ("email", "dan@example.com".into()),
-        ("password", "a-long-password".into()),
-    ])
-    .await
-    .json()
-    .await
-    .unwrap();
+    use odmu_testkit::accounts;
+    accounts::log_in(&http, gw, "admin@odmu.local", &value("ADMIN_PASSWORD")).await;
+    accounts::service_token(&http, gw, "billing", &value("CLIENT_SECRET_billing")).await;
+    let driver =
+        accounts::sign_up_and_log_in(&http, gw, "dan@example.com", odmu_authn::Role::Driver).await;
     let profile = format!("{gw}/driver/v1/profile");
     assert_eq!(http.get(&profile).send().await.unwrap().status(), 401);
     let res = http
         .put(&profile)
-        .bearer_auth(driver["access_token"].as_str().unwrap())
+        .bearer_auth(&driver.token)
         .json(&serde_json::json!({"name": "Dan", "vehicle_plate": "AB-1", "vehicle_class": "standard"}))
         .send()
         .await

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use odmu_authn::{Auth, roles};
-use odmu_http::{Json, Problem};
+use odmu_http::{Json, Problem, responses};
 
 use super::Profile;
 use crate::{AppState, Error, store};
@@ -12,9 +12,8 @@ use crate::{AppState, Error, store};
     get, path = "/v1/profile", tag = "profile", security(("bearer" = [])),
     responses(
         (status = 200, description = "The profile", body = Profile),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No profile yet", body = Problem, content_type = "application/problem+json"),
+        responses::Guarded,
     )
 )]
 pub async fn handler(

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use odmu_authn::{Auth, roles};
-use odmu_http::{Json, Problem};
+use odmu_http::{Json, Problem, responses};
 use odmu_storage::now_millis;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -32,12 +32,8 @@ pub struct ProfileInput {
     request_body = ProfileInput,
     responses(
         (status = 200, description = "The stored profile", body = Profile),
-        (status = 400, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not a driver", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The body is over 64 KiB", body = Problem, content_type = "application/problem+json"),
-        (status = 415, description = "Not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing, empty or too long", body = Problem, content_type = "application/problem+json"),
+        responses::Guarded,
+        responses::JsonBody,
     )
 )]
 pub async fn handler(
