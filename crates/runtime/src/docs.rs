@@ -2,11 +2,11 @@
 //! `{prefix}/docs` (Swagger UI for that document, its assets vendored into the binary).
 
 use axum::Router;
-use odmu_http::{PROBLEM_JSON, Problem};
+use odmu_http::Problem;
 use odmu_topology::Service;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, InfoBuilder, OpenApi, Ref, ResponseBuilder};
+use utoipa::openapi::{InfoBuilder, OpenApi, ResponseBuilder};
 use utoipa::{PartialSchema as _, ToSchema as _};
 
 /// The document a service's routes are collected into: its title and description.
@@ -22,17 +22,6 @@ pub(crate) fn base(service: &Service, description: &str) -> OpenApi {
 
 /// Adds what every service has: the probes, the bearer scheme and the problem schemas.
 pub(crate) fn finish(mut doc: OpenApi, service: &Service) -> OpenApi {
-    let problem = |description: &str| {
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                PROBLEM_JSON,
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name(Problem::name())))
-                    .build(),
-            )
-            .build()
-    };
     let probes = [
         (
             service.health_path(),
@@ -44,7 +33,9 @@ pub(crate) fn finish(mut doc: OpenApi, service: &Service) -> OpenApi {
             service.ready_path(),
             "ready",
             "Readiness: database reachable, migrations applied, not shutting down.",
-            Some(problem("Not ready: shutting down, or a check failed.")),
+            Some(odmu_http::responses::problem(
+                "Not ready: shutting down, or a check failed.",
+            )),
         ),
         (service.openapi_path(), "openapi", "This document.", None),
     ];

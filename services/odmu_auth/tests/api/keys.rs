@@ -51,15 +51,7 @@ async fn tokens_issued_here_resist_every_attack_of_the_verifier_suite() {
     ));
     let none_header = B64.encode(json!({"alg": "none", "kid": key.kid}).to_string());
     refused.push(("alg none", format!("{none_header}.{}.", parts[1])));
-    let jwks: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.get("/.well-known/jwks.json").send().await.body;
     let x = B64.decode(s(&jwks["keys"][0], "x")).unwrap();
     let mut hs = Header::new(Algorithm::HS256);
     hs.kid = Some(key.kid.clone());
@@ -90,26 +82,10 @@ async fn a_restart_keeps_users_keys_and_refresh_tokens() {
     let app = app().await;
     sign_up(&app, "ada@example.com", "correct horse 42", "rider").await;
     let (_, tokens) = login(&app, "ada@example.com", "correct horse 42").await;
-    let jwks_before: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks_before: Value = app.get("/.well-known/jwks.json").send().await.body;
 
     let app = app.restart::<OdmuAuth>().await;
-    let jwks_after: Value = app
-        .http
-        .get(app.url("/.well-known/jwks.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks_after: Value = app.get("/.well-known/jwks.json").send().await.body;
     assert_eq!(jwks_before, jwks_after, "same signing key");
     assert_eq!(
         me(&app, s(&tokens, "access_token")).await.0,
