@@ -7,7 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::Form;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use odmu_authn::{Claims, Role, SigningKey};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -17,6 +20,15 @@ const ISSUER: &str = "odmu";
 const AUDIENCE: &str = "odmu";
 /// Access tokens live 15 minutes (DESIGN.md §4).
 const ACCESS_TTL: Duration = Duration::from_secs(900);
+/// The client secret every service under test presents to the test identity.
+pub const SERVICE_SECRET: &str = "test-service-secret";
+
+#[derive(serde::Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    client_id: String,
+    client_secret: String,
+}
 
 /// Someone who calls a service under test: their id and a valid token.
 #[derive(Debug, Clone)]
@@ -45,23 +57,40 @@ impl TestIdentity {
     /// When no key can be made or no port bound: the test cannot go on.
     pub async fn start() -> Self {
         let (key, _) = SigningKey::generate().expect("a signing key");
+        let key = Arc::new(key);
         let jwks = json!({ "keys": [key.jwk()] });
-        let router = Router::new().route(
-            odmu_authn::JWKS_PATH,
-            get(move || {
-                let jwks = jwks.clone();
-                async move { axum::Json(jwks) }
-            }),
-        );
+        let signer = key.clone();
+        // The `client_credentials` grant, for services under test that call each other.
+        let token = move |Form(form): Form<TokenForm>| {
+            let signer = signer.clone();
+            async move {
+                if form.grant_type != "client_credentials" || form.client_secret != SERVICE_SECRET {
+                    let body = json!({"error": "invalid_client"});
+                    return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+                }
+                let claims =
+                    Claims::new(ISSUER, AUDIENCE, &form.client_id, Role::Service, ACCESS_TTL);
+                let token = signer.sign(&claims).expect("signing");
+                axum::Json(json!({"access_token": token, "token_type": "Bearer",
+                                  "expires_in": ACCESS_TTL.as_secs()}))
+                .into_response()
+            }
+        };
+        let router = Router::new()
+            .route(
+                odmu_authn::JWKS_PATH,
+                get(move || {
+                    let jwks = jwks.clone();
+                    async move { axum::Json(jwks) }
+                }),
+            )
+            .route(odmu_authn::TOKEN_PATH, post(token));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
-        Self {
-            key: Arc::new(key),
-            url,
-        }
+        Self { key, url }
     }
 
     /// A token for `sub` in `role`, valid for 15 minutes.

@@ -9,7 +9,7 @@ mod identity;
 mod process;
 mod requests;
 
-pub use identity::{Caller, TestIdentity};
+pub use identity::{Caller, SERVICE_SECRET, TestIdentity};
 pub use requests::{Call, Reply};
 
 use std::time::Duration;
@@ -128,6 +128,14 @@ impl TestApp {
             ("PORT".into(), "0".into()),
             ("AUTH_URL".into(), auth_url),
         ];
+        if A::SERVICE.name != odmu_topology::AUTH.name {
+            // Services call each other with tokens from the test identity.
+            pairs.push(("SERVICE_CLIENT_ID".into(), A::SERVICE.name.into()));
+            pairs.push((
+                "SERVICE_CLIENT_SECRET".into(),
+                identity::SERVICE_SECRET.into(),
+            ));
+        }
         pairs.extend(vars.iter().cloned());
         let env = Env::from_pairs(pairs);
         let config = RuntimeConfig::from_env(&env, A::SERVICE).expect("runtime config");
