@@ -24,6 +24,18 @@ use tokio::task::JoinHandle;
 
 pub use process::ServiceProcess;
 
+/// A listener on `port` of 127.0.0.1 (0: any free port). A port just released by a stopped
+/// app can take a moment to be free again.
+async fn bind(port: u16) -> TcpListener {
+    for _ in 0..100 {
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)).await {
+            return listener;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("cannot bind 127.0.0.1:{port}");
+}
+
 /// An address where nothing listens, for `AUTH_URL` in tests that need no odmu_auth.
 pub const NOWHERE: &str = "http://127.0.0.1:9";
 
@@ -69,12 +81,14 @@ impl TestApp {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Self::start::<A>(identity.clone(), database, data_dir, vars, extra).await
+        Self::start::<A>(0, identity.clone(), database, data_dir, vars, extra).await
     }
 
-    /// Stops the app (gracefully) and starts it again on the same database and data folder.
+    /// Stops the app (gracefully) and starts it again on the same port, database and data
+    /// folder, as a restarted task behind the same address.
     pub async fn restart<A: App>(mut self) -> Self {
         self.stop_server().await;
+        let port = self.port();
         let Self {
             database,
             data_dir,
@@ -82,13 +96,14 @@ impl TestApp {
             identity,
             ..
         } = self;
-        Self::start::<A>(identity, database, data_dir, vars, None).await
+        Self::start::<A>(port, identity, database, data_dir, vars, None).await
     }
 
     /// Like [`TestApp::restart`], with these variables instead of the ones it started with
     /// (a key rotation, say).
     pub async fn restart_with<A: App>(mut self, vars: &[(&str, &str)]) -> Self {
         self.stop_server().await;
+        let port = self.port();
         let Self {
             database,
             data_dir,
@@ -99,19 +114,40 @@ impl TestApp {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        Self::start::<A>(identity, database, data_dir, vars, None).await
+        Self::start::<A>(port, identity, database, data_dir, vars, None).await
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.base_url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Stops it (gracefully) but keeps its database and data folder for [`TestApp::resume`]:
+    /// a dependency that is down for a while.
+    pub async fn stop(&mut self) {
+        self.stop_server().await;
+    }
+
+    /// Starts a stopped app again on the same port, database and settings.
+    pub async fn resume<A: App>(self) -> Self {
+        self.restart::<A>().await
     }
 
     /// # Panics
     /// When the service cannot start: the test cannot go on.
     async fn start<A: App>(
+        port: u16,
         identity: TestIdentity,
         database: TestDatabase,
         data_dir: tempfile::TempDir,
         vars: Vec<(String, String)>,
         extra: Option<Router>,
     ) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = bind(port).await;
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let auth_url = if A::SERVICE.name == odmu_topology::AUTH.name {
             base_url.clone()
