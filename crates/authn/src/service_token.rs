@@ -186,8 +186,8 @@ impl ServiceTokens {
 }
 
 impl odmu_http::Bearer for ServiceTokens {
-    fn bearer(&self) -> odmu_http::BoxFuture<'_, Result<String, String>> {
-        Box::pin(async move { ServiceTokens::bearer(self).await.map_err(|e| e.to_string()) })
+    fn bearer(&self) -> odmu_http::BoxFuture<'_, Result<String, odmu_http::BoxError>> {
+        Box::pin(async move { Ok(ServiceTokens::bearer(self).await?) })
     }
 
     fn invalidate(&self) {

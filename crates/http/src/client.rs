@@ -33,12 +33,13 @@ pub enum ClientError {
         problem: Option<Box<Problem>>,
     },
     /// No token could be had to call the service.
-    #[error("no token to call {service}: {reason}")]
+    #[error("no token to call {service}: {source}")]
     NoToken {
         /// The service to be called.
         service: &'static str,
         /// Why.
-        reason: String,
+        #[source]
+        source: BoxError,
     },
     /// The service answered 2xx with a body of an unexpected shape.
     #[error("{service} answered with an unexpected body: {source}")]
@@ -98,10 +99,13 @@ impl ClientError {
 /// A boxed future, for [`Bearer`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// Any error, boxed.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Where a client gets the token it sends (a service's `client_credentials` token).
 pub trait Bearer: Send + Sync + 'static {
     /// The token for `Authorization: Bearer`.
-    fn bearer(&self) -> BoxFuture<'_, Result<String, String>>;
+    fn bearer(&self) -> BoxFuture<'_, Result<String, BoxError>>;
     /// The callee refused the token (401): forget it, so the next call fetches another.
     fn invalidate(&self) {}
 }
@@ -192,7 +196,7 @@ impl ServiceClient {
                 let token = bearer
                     .bearer()
                     .await
-                    .map_err(|reason| ClientError::NoToken { service, reason })?;
+                    .map_err(|source| ClientError::NoToken { service, source })?;
                 request.bearer_auth(token)
             }
             None => request,

@@ -9,7 +9,7 @@ mod problem;
 pub mod responses;
 mod server;
 
-pub use client::{Bearer, BoxFuture, ClientError, ServiceClient};
+pub use client::{Bearer, BoxError, BoxFuture, ClientError, ServiceClient};
 pub use extract::{Json, Path, Query};
 pub use layers::{BODY_LIMIT_BYTES, current_request_id, not_found, with_common_layers};
 pub use odmu_telemetry::REQUEST_ID_HEADER;

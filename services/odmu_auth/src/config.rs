@@ -55,10 +55,12 @@ impl Config {
             env.secret("AUTH_BOOTSTRAP_ADMIN_PASSWORD"),
         ) {
             (Some(email), Some(password)) => {
-                let email = crate::users::normalise_email(email)
-                    .map_err(|p| ConfigError::invalid("AUTH_BOOTSTRAP_ADMIN_EMAIL", p))?;
-                crate::users::check_password(password.expose())
-                    .map_err(|p| ConfigError::invalid("AUTH_BOOTSTRAP_ADMIN_PASSWORD", p))?;
+                let email = crate::users::normalise_email(email).map_err(|p| {
+                    ConfigError::invalid("AUTH_BOOTSTRAP_ADMIN_EMAIL", p.to_string())
+                })?;
+                crate::users::check_password(password.expose()).map_err(|p| {
+                    ConfigError::invalid("AUTH_BOOTSTRAP_ADMIN_PASSWORD", p.to_string())
+                })?;
                 Some((email, password))
             }
             (None, None) => None,

@@ -18,14 +18,31 @@ pub const PASSWORD_MAX_CHARS: usize = 128;
 /// RFC 5321's limit on a forward path.
 const EMAIL_MAX: usize = 254;
 
+/// What is wrong with an email or a password (the text is the field message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    /// Over RFC 5321's length.
+    #[error("must be at most {EMAIL_MAX} characters")]
+    EmailTooLong,
+    /// Not `local@domain.tld`.
+    #[error("must be an email address")]
+    NotAnEmail,
+    /// Under the minimum length.
+    #[error("must be at least {PASSWORD_MIN_CHARS} characters")]
+    PasswordTooShort,
+    /// Over the maximum length.
+    #[error("must be at most {PASSWORD_MAX_CHARS} characters")]
+    PasswordTooLong,
+}
+
 /// A normalised email (trimmed, lower-case), or what is wrong with it.
-pub fn normalise_email(raw: &str) -> Result<String, String> {
+pub fn normalise_email(raw: &str) -> Result<String, CredentialError> {
     let email = raw.trim().to_lowercase();
     if email.len() > EMAIL_MAX {
-        return Err(format!("must be at most {EMAIL_MAX} characters"));
+        return Err(CredentialError::EmailTooLong);
     }
     let Some((local, domain)) = email.split_once('@') else {
-        return Err("must be an email address".into());
+        return Err(CredentialError::NotAnEmail);
     };
     let valid = !local.is_empty()
         && local.len() <= 64
@@ -37,17 +54,17 @@ pub fn normalise_email(raw: &str) -> Result<String, String> {
     if valid {
         Ok(email)
     } else {
-        Err("must be an email address".into())
+        Err(CredentialError::NotAnEmail)
     }
 }
 
 /// Checks a new password's length.
-pub fn check_password(password: &str) -> Result<(), String> {
+pub fn check_password(password: &str) -> Result<(), CredentialError> {
     let chars = password.chars().count();
     if chars < PASSWORD_MIN_CHARS {
-        Err(format!("must be at least {PASSWORD_MIN_CHARS} characters"))
+        Err(CredentialError::PasswordTooShort)
     } else if chars > PASSWORD_MAX_CHARS {
-        Err(format!("must be at most {PASSWORD_MAX_CHARS} characters"))
+        Err(CredentialError::PasswordTooLong)
     } else {
         Ok(())
     }
@@ -115,10 +132,10 @@ pub async fn create_user(
     let mut problem = Problem::unprocessable("The account cannot be created as asked.");
     let email = normalise_email(&new.email);
     if let Err(m) = &email {
-        problem = problem.with_field_error("email", m.clone());
+        problem = problem.with_field_error("email", m.to_string());
     }
     if let Err(m) = check_password(&new.password) {
-        problem = problem.with_field_error("password", m);
+        problem = problem.with_field_error("password", m.to_string());
     }
     // A service is a client of the token endpoint, never an account.
     if new.role == Role::Service {
