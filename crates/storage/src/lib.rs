@@ -223,6 +223,9 @@ impl Db {
             .acquire_timeout(Duration::from_secs(3))
             .idle_timeout(Duration::from_secs(300));
         if backend == Backend::Sqlite {
+            // A local file does not drop connections: pinging before every acquire (a round
+            // trip to the connection's worker thread) would only double each query's cost.
+            pool = pool.test_before_acquire(false);
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
