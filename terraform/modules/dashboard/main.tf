@@ -38,6 +38,18 @@ locals {
     },
   ]])
 
+  # Outbox lag (oldest undelivered message, ms) and dead messages, from the relays' log lines.
+  outbox_widgets = [for i, k in var.outbox_services : {
+    type = "metric", x = 0, y = 6 + length(local.keys) * 6 + i * 6, width = 24, height = 6
+    properties = {
+      title = "${k}: outbox lag (ms, max) and dead messages", region = local.region, stat = "Maximum", period = 60
+      metrics = [
+        ["odmu/${var.name}", "OutboxLagMs", "Service", k],
+        ["odmu/${var.name}", "OutboxDead", "Service", k, { yAxis = "right" }],
+      ]
+    }
+  }]
+
   overview_widgets = [
     {
       type = "metric", x = 0, y = 0, width = 12, height = 6
@@ -65,5 +77,5 @@ locals {
 
 resource "aws_cloudwatch_dashboard" "this" {
   dashboard_name = var.name
-  dashboard_body = jsonencode({ widgets = concat(local.overview_widgets, local.service_widgets) })
+  dashboard_body = jsonencode({ widgets = concat(local.overview_widgets, local.service_widgets, local.outbox_widgets) })
 }

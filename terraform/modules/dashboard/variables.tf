@@ -25,3 +25,9 @@ variable "services" {
     target_group_arn_suffix = string
   }))
 }
+
+variable "outbox_services" {
+  description = "Services that run an outbox relay: their OutboxLagMs and OutboxDead metrics get a widget."
+  type        = list(string)
+  default     = []
+}

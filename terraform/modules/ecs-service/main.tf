@@ -534,3 +534,57 @@ resource "aws_cloudwatch_metric_alarm" "running_below_desired" {
 
   tags = var.tags
 }
+
+# The outbox relay logs {"message":"outbox","outbox_lag_ms":..,"outbox_dead":..,"outbox_pending":..}
+# every 10 s while anything is pending or dead (crates/outbox): metric filters turn that JSON line
+# into metrics, with no agent. Silence means nothing waits, so missing data is not breaching.
+locals {
+  outbox_metrics = var.outbox ? {
+    OutboxLagMs   = "$.outbox_lag_ms"
+    OutboxDead    = "$.outbox_dead"
+    OutboxPending = "$.outbox_pending"
+  } : {}
+}
+
+resource "aws_cloudwatch_log_metric_filter" "outbox" {
+  for_each = local.outbox_metrics
+
+  name           = "${local.full_name}-${each.key}"
+  log_group_name = aws_cloudwatch_log_group.this.name
+  pattern        = "{ $.message = \"outbox\" }"
+
+  metric_transformation {
+    name      = each.key
+    namespace = "odmu/${var.name_prefix}"
+    value     = each.value
+    unit      = each.key == "OutboxLagMs" ? "Milliseconds" : "Count"
+    dimensions = {
+      Service = var.name
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "outbox" {
+  for_each = var.outbox ? {
+    lag  = { metric = "OutboxLagMs", threshold = var.outbox_lag_alarm_ms, description = "an outbox message has waited longer than ${var.outbox_lag_alarm_ms} ms (is its consumer down?)" }
+    dead = { metric = "OutboxDead", threshold = 0, description = "an outbox message was parked as dead: it can never be delivered; see GET /<prefix>/v1/outbox" }
+  } : {}
+
+  alarm_name          = "${local.full_name}-outbox-${each.key}"
+  alarm_description   = "${var.name}: ${each.value.description}"
+  namespace           = "odmu/${var.name_prefix}"
+  metric_name         = each.value.metric
+  dimensions          = { Service = var.name }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+
+  depends_on = [aws_cloudwatch_log_metric_filter.outbox]
+
+  tags = var.tags
+}

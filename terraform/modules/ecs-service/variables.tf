@@ -227,3 +227,15 @@ variable "permissions_boundary_arn" {
   description = "Permissions boundary attached to the roles created here (platform module's role_boundary_arn)."
   type        = string
 }
+
+variable "outbox" {
+  description = "Whether the service runs an outbox relay (crates/outbox): its JSON log line \"outbox\" becomes the OutboxLagMs and OutboxDead metrics (namespace odmu/<name_prefix>), alarmed when the lag passes outbox_lag_alarm_ms or a message is parked as dead."
+  type        = bool
+  default     = false
+}
+
+variable "outbox_lag_alarm_ms" {
+  description = "Age in milliseconds of the oldest undelivered outbox message that raises the alarm."
+  type        = number
+  default     = 60000
+}

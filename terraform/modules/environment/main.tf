@@ -92,6 +92,7 @@ module "service" {
     each.value.environment,
   )
   secrets = each.value.secrets
+  outbox  = each.value.outbox
 
   cluster_name             = module.platform.cluster_name
   cluster_arn              = module.platform.cluster_arn
@@ -149,6 +150,7 @@ module "dashboard" {
     service_name            = s.service_name
     target_group_arn_suffix = s.target_group_arn_suffix
   } }
+  outbox_services = [for k, s in local.services : k if s.outbox]
 }
 
 module "ci" {

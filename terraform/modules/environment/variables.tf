@@ -114,6 +114,7 @@ variable "services" {
     priority    = number
     environment = optional(map(string), {})
     secrets     = optional(list(string), ["DATABASE_URL", "SERVICE_CLIENT_SECRET"])
+    outbox      = optional(bool, false)
   }))
 
   default = {
@@ -137,6 +138,9 @@ variable "services" {
       url_var     = "CONTRACTUAL_URL"
       calls       = ["odmu_auth"]
       priority    = 110
+      environment = {
+        CONTRACT_QUOTE_TTL_S = "300"
+      }
     }
     billing = {
       port        = 3001
@@ -145,6 +149,9 @@ variable "services" {
       url_var     = "BILLING_URL"
       calls       = ["odmu_contractual", "odmu_auth"]
       priority    = 120
+      environment = {
+        IDEMPOTENCY_TTL_H = "24"
+      }
     }
     driver_api = {
       port        = 3002
@@ -153,6 +160,11 @@ variable "services" {
       url_var     = "DRIVER_API_URL"
       calls       = ["odmu_contractual", "billing", "odmu_auth"]
       priority    = 130
+      environment = {
+        DISPATCH_RADIUS_M  = "3000"
+        RIDE_REQUEST_TTL_S = "300"
+      }
+      outbox = true
     }
     client_app_api = {
       port        = 3000
@@ -161,6 +173,10 @@ variable "services" {
       url_var     = "CLIENT_APP_API_URL"
       calls       = ["odmu_contractual", "driver_api", "billing", "odmu_auth"]
       priority    = 140
+      environment = {
+        ROUTE_FACTOR      = "1.3"
+        IDEMPOTENCY_TTL_H = "24"
+      }
     }
   }
 }

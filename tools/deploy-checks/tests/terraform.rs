@@ -462,3 +462,75 @@ fn every_role_the_apply_role_can_change_carries_the_permissions_boundary() {
         "execution, task, flow log and CI roles: found {roles}"
     );
 }
+
+#[test]
+fn the_outbox_lag_and_dead_messages_are_metrics_from_the_json_logs_with_alarms() {
+    // driver_api runs the only relay today; its log line becomes metrics, no agent needed.
+    let map = services_map();
+    for s in &SERVICES {
+        let outbox = object_entry(service_entry(&map, s), "outbox")
+            .is_some_and(|e| *e == Expression::Bool(true));
+        assert_eq!(outbox, s.name == "driver_api", "{} outbox", s.name);
+    }
+    let service = module("modules/ecs-service");
+    let filter = block(
+        &service,
+        "resource",
+        &["aws_cloudwatch_log_metric_filter", "outbox"],
+    )
+    .body();
+    // The relay's JSON line (crates/outbox): {"message":"outbox","outbox_lag_ms":..,...}.
+    assert_eq!(
+        source(attr(filter, "pattern")),
+        r#"{ $.message = \"outbox\" }"#
+    );
+    let metrics = blocks(&service, "locals", &[])
+        .flat_map(|b| b.body().attributes())
+        .find(|a| a.key() == "outbox_metrics")
+        .map(|a| a.expr().to_string())
+        .expect("the outbox metrics");
+    for field in ["$.outbox_lag_ms", "$.outbox_dead", "$.outbox_pending"] {
+        assert!(metrics.contains(field), "{field} in {metrics}");
+    }
+    let alarm = block(&service, "resource", &["aws_cloudwatch_metric_alarm", "outbox"]).body();
+    assert_eq!(source(attr(alarm, "statistic")), "Maximum");
+    let vars = module("modules/ecs-service");
+    let lag = block(&vars, "variable", &["outbox_lag_alarm_ms"]).body();
+    assert_eq!(number(attr(lag, "default")), 60_000, "alarm past a minute");
+    let dashboard = module("modules/dashboard");
+    assert!(
+        blocks(&dashboard, "locals", &[])
+            .flat_map(|b| b.body().attributes())
+            .any(|a| a.key() == "outbox_widgets"),
+        "the dashboard shows the outbox"
+    );
+}
+
+#[test]
+fn compose_carries_every_service_variable_of_the_terraform_service_table() {
+    let compose = std::fs::read_to_string(terraform_dir().join("../compose.yaml")).unwrap();
+    let compose = &yaml_rust2::YamlLoader::load_from_str(&compose).unwrap()[0];
+    let map = services_map();
+    for s in &SERVICES {
+        let Some(vars) = object_entry(service_entry(&map, s), "environment") else {
+            continue;
+        };
+        let Expression::Object(vars) = vars else {
+            panic!("{} environment is an object", s.name)
+        };
+        let env = &compose["services"][s.name.replace('_', "-").as_str()]["environment"];
+        for (key, value) in vars.iter() {
+            let key = key.to_string().trim_matches('"').to_owned();
+            // Deployment-specific values (the account's admin email, a task's own address).
+            if key.starts_with("AUTH_") {
+                continue;
+            }
+            assert_eq!(
+                env[key.as_str()].as_str(),
+                Some(source(value).as_str()),
+                "{}: compose sets {key} as Terraform does",
+                s.name
+            );
+        }
+    }
+}
