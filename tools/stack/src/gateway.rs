@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -34,25 +35,96 @@ const HOP_BY_HOP: [&str; 8] = [
     "upgrade",
 ];
 
+/// One replica of a service behind the gateway, like a target in a target group.
+#[derive(Debug)]
+pub struct Target {
+    /// `host:port`.
+    pub authority: String,
+    /// Registered: the stack takes a replica out before stopping it (deregistration).
+    registered: AtomicBool,
+    /// Its health check passes (two failures in a row take it out, one success back).
+    healthy: AtomicBool,
+    failures: AtomicUsize,
+    /// Requests it is serving now.
+    in_flight: AtomicUsize,
+}
+
+impl Target {
+    fn new(authority: String) -> Self {
+        Self {
+            authority,
+            registered: AtomicBool::new(true),
+            healthy: AtomicBool::new(true),
+            failures: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+
+    fn routable(&self) -> bool {
+        self.registered.load(Ordering::Acquire) && self.healthy.load(Ordering::Acquire)
+    }
+
+    /// Requests it is serving now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Takes it out of (false) or puts it back into (true) the rotation.
+    pub fn set_registered(&self, registered: bool) {
+        self.registered.store(registered, Ordering::Release);
+    }
+}
+
+/// The targets of one service, in round-robin.
+#[derive(Debug)]
+struct Pool {
+    service: &'static Service,
+    targets: Vec<Arc<Target>>,
+    next: AtomicUsize,
+}
+
+impl Pool {
+    fn pick(&self) -> Option<Arc<Target>> {
+        let n = self.targets.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        (0..n)
+            .map(|i| &self.targets[(start + i) % n])
+            .find(|t| t.routable())
+            .cloned()
+    }
+}
+
 /// Routing table and connection pool of the gateway.
 #[derive(Clone)]
 pub struct Gateway {
-    routes: Arc<Vec<(&'static Service, String)>>,
+    pools: Arc<Vec<Pool>>,
     client: Client<HttpConnector, Body>,
     port: u16,
 }
 
 impl Gateway {
-    /// A gateway on `port` in front of `services`, each at its `host:port` authority.
-    pub fn new(port: u16, services: Vec<(&'static Service, String)>) -> Self {
+    /// A gateway on `port` in front of `services`, each at the `host:port` authorities of its
+    /// replicas.
+    pub fn new(port: u16, services: Vec<(&'static Service, Vec<String>)>) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(2)));
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
+        let pools = services
+            .into_iter()
+            .map(|(service, authorities)| Pool {
+                service,
+                targets: authorities
+                    .into_iter()
+                    .map(|a| Arc::new(Target::new(a)))
+                    .collect(),
+                next: AtomicUsize::new(0),
+            })
+            .collect();
         Self {
-            routes: Arc::new(services),
+            pools: Arc::new(pools),
             client,
             port,
         }
@@ -63,11 +135,71 @@ impl Gateway {
         Router::new().fallback(proxy).with_state(self)
     }
 
-    fn upstream(&self, path: &str) -> Option<(&'static Service, &str)> {
-        self.routes
+    /// Replica `replica` of `service`, for the stack to deregister and register.
+    pub fn target(&self, service: &str, replica: usize) -> Option<Arc<Target>> {
+        self.pools
             .iter()
-            .find(|(s, _)| s.owns(path))
-            .map(|(s, a)| (*s, a.as_str()))
+            .find(|p| p.service.name == service)
+            .and_then(|p| p.targets.get(replica).cloned())
+    }
+
+    /// Health checks every target's `{prefix}/health` each `interval`, like a target group;
+    /// runs until the task is dropped.
+    pub async fn check_health(self, interval: Duration) {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            for pool in self.pools.iter() {
+                for target in &pool.targets {
+                    let ok = self.probe(pool.service, target).await;
+                    if ok {
+                        target.failures.store(0, Ordering::Release);
+                        target.healthy.store(true, Ordering::Release);
+                    } else if target.failures.fetch_add(1, Ordering::AcqRel) + 1 >= 2 {
+                        target.healthy.store(false, Ordering::Release);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn probe(&self, service: &Service, target: &Target) -> bool {
+        let Ok(uri) =
+            format!("http://{}{}", target.authority, service.health_path()).parse::<Uri>()
+        else {
+            return false;
+        };
+        let Ok(request) = axum::http::Request::get(uri).body(Body::empty()) else {
+            return false;
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), self.client.request(request)).await,
+            Ok(Ok(r)) if r.status().is_success()
+        )
+    }
+
+    fn upstream(&self, path: &str) -> Option<(&'static Service, Option<Arc<Target>>)> {
+        self.pools
+            .iter()
+            .find(|p| p.service.owns(path))
+            .map(|p| (p.service, p.pick()))
+    }
+}
+
+/// Counts a request on its target while it is served.
+struct InFlight(Arc<Target>);
+
+impl InFlight {
+    fn new(target: Arc<Target>) -> Self {
+        target.in_flight.fetch_add(1, Ordering::AcqRel);
+        Self(target)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -82,11 +214,19 @@ async fn proxy(
             .with_instance(path)
             .into_response();
     }
-    let Some((service, authority)) = gateway.upstream(&path) else {
+    let Some((service, target)) = gateway.upstream(&path) else {
         return Problem::not_found("No service serves this path.")
             .with_instance(path)
             .into_response();
     };
+    // As the ALB with no healthy target in the group: 503.
+    let Some(target) = target else {
+        return Problem::unavailable(format!("{} has no healthy target.", service.name))
+            .with_instance(path)
+            .into_response();
+    };
+    let in_flight = InFlight::new(target);
+    let authority = in_flight.0.authority.as_str();
     let path_and_query = request
         .uri()
         .path_and_query()
@@ -116,7 +256,13 @@ async fn proxy(
 
     match tokio::time::timeout(UPSTREAM_TIMEOUT, gateway.client.request(request)).await {
         Ok(Ok(response)) => {
-            let mut response = response.map(Body::new);
+            // The target counts as busy until the whole body has been sent on.
+            let mut response = response.map(|body| {
+                Body::new(http_body_util::BodyExt::map_frame(body, move |frame| {
+                    let _ = &in_flight;
+                    frame
+                }))
+            });
             strip_hop_by_hop(response.headers_mut());
             response
         }

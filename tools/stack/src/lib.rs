@@ -1,9 +1,13 @@
 //! The local stack behind `cargo run`: the five services as separate processes on their table
 //! ports (plus an optional offset), each on its own SQLite file under the data folder, and a
-//! gateway with the load balancer's path routes.
+//! gateway with the load balancer's path routes. With `--replicas N` each service runs N
+//! processes behind the gateway, which balances across the healthy, registered ones like a
+//! target group; SIGHUP (or `odmu restart`) rolls every service's replicas one at a time, as an
+//! ECS rolling deployment does.
 
 pub mod dev_secrets;
 pub mod gateway;
+pub mod load;
 pub mod supervisor;
 
 use std::ffi::OsString;
@@ -20,7 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
-use crate::supervisor::{ChildSpec, print_prefixed, supervise};
+use crate::supervisor::{ChildSpec, Control, print_prefixed, supervise};
 
 /// How long the stack waits for every service to become ready.
 const READY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -34,7 +38,15 @@ pub struct UpOptions {
     pub gateway_port: u16,
     /// Added to every service's table port.
     pub port_offset: u16,
+    /// Processes per service (1 to 9); replica `r` listens on its table port + 10 × r.
+    pub replicas: u16,
 }
+
+/// The most replicas per service (their ports step by 10 from the table's).
+pub const MAX_REPLICAS: u16 = 9;
+
+/// How long a deregistered replica gets to finish the requests it is serving.
+const DEREGISTRATION_DRAIN: Duration = Duration::from_secs(15);
 
 /// The stack could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +66,9 @@ pub enum StackError {
     /// This program's own path is unknown (it starts itself once per service).
     #[error("cannot find this program's path: {0}")]
     SelfPath(#[source] std::io::Error),
+    /// Replicas out of range.
+    #[error("--replicas {0}: use 1 to {MAX_REPLICAS}")]
+    Replicas(u16),
 }
 
 /// The entry point of each service, by name: `odmu service <name>` runs it in this process.
@@ -69,14 +84,30 @@ pub fn service_main(name: &str) -> Option<fn() -> ExitCode> {
 }
 
 fn port_of(service: &Service, offset: u16) -> Result<u16, StackError> {
+    replica_port(service, offset, 0)
+}
+
+fn replica_port(service: &Service, offset: u16, replica: u16) -> Result<u16, StackError> {
     service
         .port
         .checked_add(offset)
+        .and_then(|p| p.checked_add(10 * replica))
         .ok_or(StackError::PortRange(offset, service.name))
+}
+
+/// How a replica is named in logs: the service, and `#r` past the first.
+fn label(service: &'static Service, replica: u16) -> &'static str {
+    if replica == 0 {
+        service.name
+    } else {
+        // A handful of short names, made once at start-up and kept for the process's life.
+        Box::leak(format!("{}#{replica}", service.name).into_boxed_str())
+    }
 }
 
 fn child_spec(
     service: &'static Service,
+    replica: u16,
     options: &UpOptions,
     data_dir: &std::path::Path,
     secrets: &dev_secrets::DevSecrets,
@@ -86,7 +117,7 @@ fn child_spec(
         ("HOST".to_owned(), "127.0.0.1".to_owned()),
         (
             "PORT".to_owned(),
-            port_of(service, options.port_offset)?.to_string(),
+            replica_port(service, options.port_offset, replica)?.to_string(),
         ),
         (
             "DATABASE_URL".to_owned(),
@@ -101,7 +132,8 @@ fn child_spec(
     if std::env::var_os("LOG_FORMAT").is_none() {
         env.push(("LOG_FORMAT".to_owned(), "pretty".to_owned()));
     }
-    // Every service finds every other at its local port, as it would by service discovery.
+    // Every service finds every other at its first replica's port, as it would by service
+    // discovery (replicas share a database, so any one of them answers the same).
     for other in &SERVICES {
         env.push((
             other.url_var.to_owned(),
@@ -111,18 +143,28 @@ fn child_spec(
     env.extend(secrets.env_for(service.name));
     Ok(ChildSpec {
         service,
+        label: label(service, replica),
         program,
         args: vec![OsString::from("service"), OsString::from(service.name)],
         env,
     })
 }
 
-async fn wait_ready(services: &[&'static Service], offset: u16) -> bool {
+async fn wait_ready(services: &[&'static Service], offset: u16, replicas: u16) -> bool {
+    for replica in 0..replicas {
+        if !wait_ready_replica(services, offset, replica).await {
+            return false;
+        }
+    }
+    true
+}
+
+async fn wait_ready_replica(services: &[&'static Service], offset: u16, replica: u16) -> bool {
     let client: Client<_, Body> = Client::builder(TokioExecutor::new())
         .build(hyper_util::client::legacy::connect::HttpConnector::new());
     let deadline = Instant::now() + READY_TIMEOUT;
     for service in services {
-        let Ok(port) = port_of(service, offset) else {
+        let Ok(port) = replica_port(service, offset, replica) else {
             return false;
         };
         let Ok(uri) =
@@ -194,7 +236,7 @@ pub async fn gateway_only(port: u16) -> Result<(), StackError> {
                 "the gateway speaks plain http:// to services",
             ))
         })?;
-        routes.push((s, authority.to_owned()));
+        routes.push((s, vec![authority.to_owned()]));
     }
     let listener = TcpListener::bind(SocketAddr::from(([0, 0, 0, 0], port)))
         .await
@@ -209,37 +251,67 @@ pub async fn gateway_only(port: u16) -> Result<(), StackError> {
     .map_err(|e| StackError::GatewayBind(port, e))
 }
 
+/// Where the stack writes its process id, so that `odmu restart` can signal it.
+pub fn pid_file(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("odmu.pid")
+}
+
+/// One supervised replica and the channel that controls it.
+struct Replica {
+    service: &'static Service,
+    index: u16,
+    control: tokio::sync::mpsc::Sender<Control>,
+}
+
 /// Starts the stack and runs it until SIGTERM or Ctrl-C, then stops everything gracefully.
+/// SIGHUP rolls every service's replicas.
 pub async fn up(options: UpOptions) -> Result<(), StackError> {
     let begun = Instant::now();
+    if !(1..=MAX_REPLICAS).contains(&options.replicas) {
+        return Err(StackError::Replicas(options.replicas));
+    }
     std::fs::create_dir_all(&options.data_dir)
         .map_err(|e| StackError::DataDir(options.data_dir.clone(), e))?;
     let data_dir = std::fs::canonicalize(&options.data_dir)
         .map_err(|e| StackError::DataDir(options.data_dir.clone(), e))?;
     let secrets = dev_secrets::DevSecrets::load_or_create(&data_dir)
         .map_err(|e| StackError::DataDir(data_dir.clone(), e))?;
-    let specs = SERVICES
-        .iter()
-        .map(|s| child_spec(s, &options, &data_dir, &secrets))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut specs = Vec::new();
+    for s in &SERVICES {
+        let mut replicas = Vec::new();
+        for r in 0..options.replicas {
+            replicas.push(child_spec(s, r, &options, &data_dir, &secrets)?);
+        }
+        specs.push(replicas);
+    }
 
     // Bind the gateway first: if its port is taken, fail before starting anything.
     let gateway_addr = SocketAddr::from(([127, 0, 0, 1], options.gateway_port));
     let listener = TcpListener::bind(gateway_addr)
         .await
         .map_err(|e| StackError::GatewayBind(options.gateway_port, e))?;
-    let routes = SERVICES
-        .iter()
-        .map(|s| Ok((s, format!("127.0.0.1:{}", port_of(s, options.port_offset)?))))
-        .collect::<Result<Vec<_>, StackError>>()?;
-    let gateway = gateway::Gateway::new(options.gateway_port, routes).router();
+    let mut routes = Vec::new();
+    for s in &SERVICES {
+        let authorities = (0..options.replicas)
+            .map(|r| {
+                Ok(format!(
+                    "127.0.0.1:{}",
+                    replica_port(s, options.port_offset, r)?
+                ))
+            })
+            .collect::<Result<Vec<_>, StackError>>()?;
+        routes.push((s, authorities));
+    }
+    let gateway = gateway::Gateway::new(options.gateway_port, routes);
+    let health = tokio::spawn(gateway.clone().check_health(Duration::from_millis(500)));
+    let _ = std::fs::write(pid_file(&data_dir), std::process::id().to_string());
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let gateway_task = tokio::spawn({
         let mut stop = stop_rx.clone();
         odmu_http::serve(
             listener,
-            gateway,
+            gateway.clone().router(),
             odmu_http::Shutdown::on(async move {
                 let _ = stop.wait_for(|s| *s).await;
             }),
@@ -247,46 +319,132 @@ pub async fn up(options: UpOptions) -> Result<(), StackError> {
     });
 
     let mut supervisors = JoinSet::new();
+    let mut replicas: Vec<Replica> = Vec::new();
+    let mut spawn = |spec: ChildSpec, index: u16, replicas: &mut Vec<Replica>| {
+        let (control, rx) = tokio::sync::mpsc::channel(1);
+        replicas.push(Replica {
+            service: spec.service,
+            index,
+            control,
+        });
+        supervisors.spawn(supervise(spec, stop_rx.clone(), rx));
+    };
     let mut specs = specs.into_iter();
-    let startup = async {
+    let offset = options.port_offset;
+    let started = async {
         // odmu_auth first: the others fetch its keys as they start.
-        let Some(auth) = specs.next() else { return };
-        supervisors.spawn(supervise(auth, stop_rx.clone()));
-        if !wait_ready(&[&SERVICES[0]], options.port_offset).await {
-            return;
+        let Some(auth) = specs.next() else {
+            return false;
+        };
+        for (r, spec) in auth.into_iter().enumerate() {
+            spawn(spec, r as u16, &mut replicas);
         }
-        for spec in specs {
-            supervisors.spawn(supervise(spec, stop_rx.clone()));
+        if !wait_ready(&[&SERVICES[0]], offset, options.replicas).await {
+            return false;
         }
-        let rest: Vec<&'static Service> = SERVICES.iter().skip(1).collect();
-        if wait_ready(&rest, options.port_offset).await {
-            print_table(&options, &data_dir, begun.elapsed());
-            if secrets.created {
-                print_prefixed(
-                    "odmu",
-                    &format!(
-                        "  dev admin (shown this once; kept in {}): {} / {}",
-                        secrets.path.display(),
-                        dev_secrets::DEV_ADMIN_EMAIL,
-                        secrets.admin_password
-                    ),
-                );
+        for service in specs {
+            for (r, spec) in service.into_iter().enumerate() {
+                spawn(spec, r as u16, &mut replicas);
             }
         }
+        let rest: Vec<&'static Service> = SERVICES.iter().skip(1).collect();
+        if !wait_ready(&rest, offset, options.replicas).await {
+            return false;
+        }
+        print_table(&options, &data_dir, begun.elapsed());
+        if secrets.created {
+            print_prefixed(
+                "odmu",
+                &format!(
+                    "  dev admin (shown this once; kept in {}): {} / {}",
+                    secrets.path.display(),
+                    dev_secrets::DEV_ADMIN_EMAIL,
+                    secrets.admin_password
+                ),
+            );
+        }
+        true
     };
     let signal = odmu_http::signal();
     tokio::pin!(signal);
-    tokio::select! {
-        () = startup => signal.await,
-        () = &mut signal => {}
+    let up = tokio::select! {
+        up = started => up,
+        () = &mut signal => false,
+    };
+    if up {
+        let mut hangup =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+        loop {
+            let roll = async {
+                match hangup.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = &mut signal => break,
+                Some(()) = roll => {
+                    let rolled = rolling_restart(&gateway, &replicas, offset);
+                    tokio::select! {
+                        () = &mut signal => break,
+                        () = rolled => {}
+                    }
+                }
+            }
+        }
     }
 
     print_prefixed("odmu", "stopping: draining every service");
     let _ = stop_tx.send(true);
     while supervisors.join_next().await.is_some() {}
     let _ = gateway_task.await;
+    health.abort();
+    let _ = std::fs::remove_file(pid_file(&data_dir));
     print_prefixed("odmu", "stopped");
     Ok(())
+}
+
+/// What an ECS rolling deployment does, one replica at a time and service by service in start-up
+/// order: take the replica out of the gateway (deregistration), wait for the requests it serves
+/// to finish, SIGTERM it and let it drain, start its replacement, wait until it is ready, route
+/// to it again. With two or more replicas the others carry the traffic meanwhile; with one, the
+/// service is unavailable while its replacement starts (as an ECS service of one task whose
+/// deployment may not exceed 100 %).
+async fn rolling_restart(gateway: &gateway::Gateway, replicas: &[Replica], offset: u16) {
+    print_prefixed(
+        "odmu",
+        "rolling restart: every service, one replica at a time",
+    );
+    let began = Instant::now();
+    for replica in replicas {
+        let name = label(replica.service, replica.index);
+        let Some(target) = gateway.target(replica.service.name, usize::from(replica.index)) else {
+            continue;
+        };
+        target.set_registered(false);
+        let drain_until = Instant::now() + DEREGISTRATION_DRAIN;
+        while target.in_flight() > 0 && Instant::now() < drain_until {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (done, replaced) = tokio::sync::oneshot::channel();
+        if replica.control.send(Control::Replace(done)).await.is_err() || replaced.await.is_err() {
+            print_prefixed("odmu", &format!("rolling restart: {name} is gone; skipped"));
+            target.set_registered(true);
+            continue;
+        }
+        if !wait_ready_replica(&[replica.service], offset, replica.index).await {
+            print_prefixed(
+                "odmu",
+                &format!("rolling restart: {name} did not become ready"),
+            );
+        }
+        target.set_registered(true);
+        print_prefixed("odmu", &format!("rolling restart: {name} replaced"));
+    }
+    print_prefixed(
+        "odmu",
+        &format!("rolling restart done in {} ms", began.elapsed().as_millis()),
+    );
 }
 
 #[cfg(test)]
@@ -307,11 +465,13 @@ mod tests {
             data_dir: ".data".into(),
             gateway_port: 8080,
             port_offset: 100,
+            replicas: 2,
         };
         let dir = tempfile::tempdir().unwrap();
         let secrets = dev_secrets::DevSecrets::load_or_create(dir.path()).unwrap();
         let spec = child_spec(
             &odmu_topology::BILLING,
+            1,
             &options,
             std::path::Path::new("/d"),
             &secrets,
@@ -323,7 +483,12 @@ mod tests {
                 .find(|(n, _)| n == k)
                 .map(|(_, v)| v.as_str())
         };
-        assert_eq!(get("PORT"), Some("3101"));
+        assert_eq!(
+            get("PORT"),
+            Some("3111"),
+            "replica 1: the table port + offset + 10"
+        );
+        assert_eq!(spec.label, "billing#1");
         assert_eq!(get("DATABASE_URL"), Some("sqlite:///d/billing.db"));
         assert_eq!(get("AUTH_URL"), Some("http://127.0.0.1:3103"));
         assert_eq!(get("CONTRACTUAL_URL"), Some("http://127.0.0.1:3104"));

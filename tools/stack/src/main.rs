@@ -20,6 +20,9 @@ struct Cli {
     /// Added to every service's port (3000-3004), to run beside something that holds them.
     #[arg(long, env = "ODMU_PORT_OFFSET", default_value_t = 0)]
     port_offset: u16,
+    /// Processes per service (1 to 9) behind the gateway; replica r on its port + 10 x r.
+    #[arg(long, env = "ODMU_REPLICAS", default_value_t = 1)]
+    replicas: u16,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,6 +35,32 @@ enum Command {
     Service {
         /// The service's name, as in the service table (e.g. `billing`).
         name: String,
+    },
+    /// Roll every service of the stack running on --data-dir, one replica at a time (SIGHUP).
+    Restart,
+    /// Run whole ride flows against a running platform and report per-step latencies.
+    Load {
+        /// The platform's gateway.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        gateway: String,
+        /// Riders to create.
+        #[arg(long, default_value_t = 20)]
+        riders: usize,
+        /// Drivers to create (each carries one ride at a time).
+        #[arg(long, default_value_t = 20)]
+        drivers: usize,
+        /// How long flows start: 30s, 2m, 500ms.
+        #[arg(long, default_value = "30s", value_parser = odmu_stack::load::parse_duration)]
+        duration: std::time::Duration,
+        /// Flows started per second (open loop); without it, every pair runs flows back to back.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Share of flows the rider cancels after booking (0 to 1).
+        #[arg(long, default_value_t = 0.1)]
+        cancel_share: f64,
+        /// Write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
 }
 
@@ -48,11 +77,89 @@ fn main() -> ExitCode {
             run()
         }
         Some(Command::Gateway) => run_async(odmu_stack::gateway_only(cli.gateway_port)),
+        Some(Command::Load {
+            gateway,
+            riders,
+            drivers,
+            duration,
+            rate,
+            cancel_share,
+            report,
+        }) => load(odmu_stack::load::LoadOptions {
+            gateway,
+            riders,
+            drivers,
+            duration,
+            rate,
+            cancel_share,
+            report,
+        }),
+        Some(Command::Restart) => restart(&cli.data_dir),
         Some(Command::Up) | None => run_async(odmu_stack::up(odmu_stack::UpOptions {
             data_dir: cli.data_dir,
             gateway_port: cli.gateway_port,
             port_offset: cli.port_offset,
+            replicas: cli.replicas,
         })),
+    }
+}
+
+/// `odmu restart`: SIGHUP to the stack whose pid file is in the data folder.
+fn restart(data_dir: &std::path::Path) -> ExitCode {
+    let path = odmu_stack::pid_file(data_dir);
+    let pid = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| t.trim().parse::<i32>().ok());
+    let Some(pid) = pid else {
+        eprintln!(
+            "odmu restart: no running stack ({} is missing)",
+            path.display()
+        );
+        return ExitCode::from(2);
+    };
+    match nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGHUP,
+    ) {
+        Ok(()) => {
+            eprintln!("odmu restart: rolling restart asked of the stack (pid {pid})");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("odmu restart: cannot signal pid {pid}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `odmu load`: prints the table; exits 1 when any flow failed, 2 when the run could not start.
+fn load(options: odmu_stack::load::LoadOptions) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("odmu load: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(odmu_stack::load::run(options)) {
+        Ok(report) => {
+            #[expect(clippy::print_stdout, reason = "the report is the command's output")]
+            {
+                print!("{}", report.table());
+            }
+            if report.flows_failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("odmu load: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! One service as a child process: started, its output prefixed, restarted with backoff when
-//! it crashes, and stopped with SIGTERM (then SIGKILL if it does not drain in time).
+//! One service replica as a child process: started, its output prefixed, restarted with backoff
+//! when it crashes, replaced on request (a rolling restart), and stopped with SIGTERM (then
+//! SIGKILL if it does not drain in time).
 
 use std::ffi::OsString;
 use std::io::{IsTerminal as _, Write as _};
@@ -13,17 +14,20 @@ use nix::unistd::Pid;
 use odmu_topology::Service;
 use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// How long a service may drain after SIGTERM before it is killed.
 const STOP_GRACE: Duration = Duration::from_secs(15);
 /// A run this long counts as healthy: the next crash starts the backoff again.
 const STABLE_AFTER: Duration = Duration::from_secs(30);
 
-/// What to run for one service.
+/// What to run for one service replica.
 pub struct ChildSpec {
     /// The service.
     pub service: &'static Service,
+    /// How its output and messages name it: the service's name, with `#n` for replicas past
+    /// the first.
+    pub label: &'static str,
     /// The program (this binary) and its arguments (`service <name>`).
     pub program: PathBuf,
     /// Arguments.
@@ -70,12 +74,20 @@ fn spawn(spec: &ChildSpec) -> std::io::Result<Child> {
         .kill_on_drop(true)
         .spawn()?;
     if let Some(out) = child.stdout.take() {
-        pump(spec.service.name, out);
+        pump(spec.label, out);
     }
     if let Some(err) = child.stderr.take() {
-        pump(spec.service.name, err);
+        pump(spec.label, err);
     }
     Ok(child)
+}
+
+/// What the stack can ask of a supervised replica.
+#[derive(Debug)]
+pub enum Control {
+    /// Stop it gracefully (SIGTERM, drain) and start its replacement at once; the sender hears
+    /// when the replacement process has been started (readiness is the caller's to wait for).
+    Replace(oneshot::Sender<()>),
 }
 
 async fn stop(name: &'static str, child: &mut Child) {
@@ -97,10 +109,15 @@ async fn stop_requested(stopping: &mut watch::Receiver<bool>) {
     let _ = stopping.wait_for(|s| *s).await;
 }
 
-/// Runs the service until `stopping` turns true, restarting it after crashes with an
-/// exponential backoff (250 ms doubling to 10 s, reset after a stable run).
-pub async fn supervise(spec: ChildSpec, mut stopping: watch::Receiver<bool>) {
-    let name = spec.service.name;
+/// Runs the replica until `stopping` turns true, restarting it after crashes with an
+/// exponential backoff (250 ms doubling to 10 s, reset after a stable run), and replacing it
+/// when `control` asks.
+pub async fn supervise(
+    spec: ChildSpec,
+    mut stopping: watch::Receiver<bool>,
+    mut control: mpsc::Receiver<Control>,
+) {
+    let name = spec.label;
     let backoff = || {
         ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(250))
@@ -109,6 +126,7 @@ pub async fn supervise(spec: ChildSpec, mut stopping: watch::Receiver<bool>) {
             .build()
     };
     let mut delays = backoff();
+    let mut spawn_next: Option<oneshot::Sender<()>> = None;
     loop {
         let mut child = match spawn(&spec) {
             Ok(c) => c,
@@ -117,18 +135,35 @@ pub async fn supervise(spec: ChildSpec, mut stopping: watch::Receiver<bool>) {
                 return;
             }
         };
+        if let Some(done) = spawn_next.take() {
+            let _ = done.send(());
+        }
         let started = Instant::now();
         print_prefixed(
             "odmu",
             &format!("started {name} pid={}", child.id().unwrap_or_default()),
         );
+        let mut replaced = None;
         let status = tokio::select! {
             status = child.wait() => status,
             () = stop_requested(&mut stopping) => {
                 stop(name, &mut child).await;
                 return;
             }
+            Some(Control::Replace(done)) = control.recv() => {
+                print_prefixed("odmu", &format!("replacing {name}: draining the old process"));
+                stop(name, &mut child).await;
+                replaced = Some(done);
+                child.wait().await
+            }
         };
+        if let Some(done) = replaced {
+            // A replacement starts at once, not after a crash backoff.
+            delays = backoff();
+            spawn_next = Some(done);
+            let _ = status;
+            continue;
+        }
         let stopped = *stopping.borrow();
         if stopped {
             return;

@@ -43,12 +43,15 @@ impl Output {
 }
 
 fn free_offset() -> u16 {
-    // Six ports in the same relative layout as 3000-3004 and 8080, all free right now.
-    for attempt in 0..200u16 {
-        let offset = 20000 + (std::process::id() as u16 % 200) * 50 + attempt * 7;
+    // The ports of 3000-3004 (and of a second replica, +10) and 8080, all free right now.
+    // Tests of this binary run at once: each takes its own turn of offsets.
+    static TURN: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    for _ in 0..200u16 {
+        let attempt = TURN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let offset = 20000 + (std::process::id() as u16 % 200) * 50 + attempt * 23;
         let ports: Vec<u16> = SERVICES
             .iter()
-            .map(|s| s.port + offset)
+            .flat_map(|s| [s.port + offset, s.port + offset + 10])
             .chain([odmu_topology::GATEWAY_PORT + offset])
             .collect();
         if ports
@@ -69,6 +72,10 @@ struct Stack {
 }
 
 async fn start_stack() -> Stack {
+    start_stack_with(1).await
+}
+
+async fn start_stack_with(replicas: u16) -> Stack {
     let data = tempfile::tempdir().unwrap();
     let offset = free_offset();
     let gateway_port = odmu_topology::GATEWAY_PORT + offset;
@@ -77,6 +84,7 @@ async fn start_stack() -> Stack {
         .arg(data.path())
         .env("ODMU_PORT_OFFSET", offset.to_string())
         .env("ODMU_GATEWAY_PORT", gateway_port.to_string())
+        .env("ODMU_REPLICAS", replicas.to_string())
         .env("RUST_LOG", "info")
         .env_remove("LOG_FORMAT")
         .stdout(Stdio::piped())
@@ -274,4 +282,83 @@ async fn the_local_stack_routes_like_the_load_balancer_restarts_crashes_and_stop
         assert!(!alive(pid), "service process {pid} is gone");
     }
     assert!(http.get(&health).send().await.is_err(), "gateway closed");
+}
+
+#[tokio::test]
+async fn a_rolling_restart_of_two_replicas_per_service_fails_no_request() {
+    let mut stack = start_stack_with(2).await;
+    let http = reqwest::Client::new();
+    let gw = stack.gateway.clone();
+    let pids_before: Vec<i32> = SERVICES
+        .iter()
+        .flat_map(|s| {
+            [s.name.to_owned(), format!("{}#1", s.name)]
+                .into_iter()
+                .map(|label| {
+                    pid_in(
+                        &stack
+                            .output
+                            .find(&|l: &str| l.contains(&format!("started {label} pid=")), 0)
+                            .unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(pids_before.len(), 10, "two processes per service");
+
+    // Traffic to every service through the gateway for the whole roll.
+    let rolling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut load = tokio::task::JoinSet::new();
+    for s in &SERVICES {
+        for path in [s.health_path(), s.openapi_path()] {
+            let (http, url, rolling) = (http.clone(), format!("{gw}{path}"), rolling.clone());
+            load.spawn(async move {
+                let (mut ok, mut failed) = (0u32, Vec::new());
+                while rolling.load(std::sync::atomic::Ordering::Relaxed) {
+                    match http.get(&url).send().await {
+                        Ok(r) if r.status() == 200 => ok += 1,
+                        Ok(r) => failed.push(format!("{url}: {}", r.status())),
+                        Err(e) => failed.push(format!("{url}: {e}")),
+                    }
+                }
+                (ok, failed)
+            });
+        }
+    }
+    let mark = stack.output.len();
+    let restart = Command::new(env!("CARGO_BIN_EXE_odmu"))
+        .arg("--data-dir")
+        .arg(stack.data.path())
+        .arg("restart")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(restart.status.code(), Some(0), "{restart:?}");
+    stack
+        .output
+        .wait_for("the roll", |l| l.contains("rolling restart done"), mark)
+        .await;
+    rolling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (mut ok, mut failed) = (0, Vec::new());
+    while let Some(r) = load.join_next().await {
+        let (o, f) = r.unwrap();
+        ok += o;
+        failed.extend(f);
+    }
+    assert!(failed.is_empty(), "failed during the roll: {failed:?}");
+    assert!(ok > 100, "traffic flowed during the roll ({ok})");
+    for pid in pids_before {
+        assert!(!alive(pid), "replica {pid} was replaced");
+    }
+    kill(
+        Pid::from_raw(stack.child.id().unwrap() as i32),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(60), stack.child.wait())
+        .await
+        .expect("stops in time")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
 }

@@ -1,0 +1,279 @@
+//! One ride flow as a rider and a driver live it, through the gateway: quote, book, the driver
+//! sees the ride and accepts it, starts it with the rider's code, completes it, and the invoice
+//! appears on the rider's trip. A share of flows is cancelled by the rider after booking.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::actors::{Actor, CENTRE};
+use super::stats::{Outcome, Stats};
+
+/// How long the rider waits for the invoice to appear on the trip.
+const INVOICE_PATIENCE: Duration = Duration::from_secs(10);
+
+/// A step failed: its status (or `timeout` / `connect`) and a detail for the log.
+#[derive(Debug)]
+pub struct StepError {
+    /// The step.
+    pub step: &'static str,
+    /// What the report counts it as.
+    pub kind: String,
+    /// For the log.
+    pub detail: String,
+}
+
+/// The gateway and an HTTP client shared by the flows.
+#[derive(Clone)]
+pub struct Gateway {
+    /// `http://127.0.0.1:8080`.
+    pub base: String,
+    /// One pool of connections.
+    pub http: reqwest::Client,
+}
+
+/// One request of a flow's step.
+pub struct Req<'a> {
+    step: &'static str,
+    method: Method,
+    path: &'a str,
+    token: &'a str,
+    body: Option<Value>,
+    key: Option<&'a str>,
+}
+
+impl<'a> Req<'a> {
+    /// `method path` as the bearer of `token`, counted under `step`.
+    pub fn new(step: &'static str, method: Method, path: &'a str, token: &'a str) -> Self {
+        Self {
+            step,
+            method,
+            path,
+            token,
+            body: None,
+            key: None,
+        }
+    }
+
+    /// With this JSON body.
+    pub fn json(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// With this `Idempotency-Key`.
+    pub fn key(mut self, key: &'a str) -> Self {
+        self.key = Some(key);
+        self
+    }
+}
+
+impl Gateway {
+    /// One request, timed and recorded under its step; a non-2xx answer is an error.
+    pub async fn call(&self, stats: &Stats, req: Req<'_>) -> Result<Value, StepError> {
+        let step = req.step;
+        let mut request = self
+            .http
+            .request(req.method, format!("{}{}", self.base, req.path))
+            .bearer_auth(req.token);
+        if let Some(body) = &req.body {
+            request = request.json(body);
+        }
+        if let Some(key) = req.key {
+            request = request.header("idempotency-key", key);
+        }
+        let started = Instant::now();
+        let result = request.send().await;
+        let answer = match result {
+            Ok(response) => {
+                let status = response.status();
+                let body = response.json::<Value>().await.unwrap_or(Value::Null);
+                if status.is_success() {
+                    Ok(body)
+                } else {
+                    Err(StepError {
+                        step,
+                        kind: status.as_u16().to_string(),
+                        detail: body.to_string(),
+                    })
+                }
+            }
+            Err(e) => Err(StepError {
+                step,
+                kind: if e.is_timeout() { "timeout" } else { "connect" }.to_owned(),
+                detail: e.to_string(),
+            }),
+        };
+        stats.record(
+            step,
+            started.elapsed(),
+            answer.as_ref().err().map(|e| e.kind.clone()),
+        );
+        answer
+    }
+}
+
+/// Runs one flow of `rider` with `driver` (who waits online at the pickup). `cancel` makes
+/// the rider cancel after booking.
+pub async fn run(
+    gw: &Gateway,
+    stats: &Stats,
+    rider: &Actor,
+    driver: &Actor,
+    cancel: bool,
+    serial: u64,
+) -> Outcome {
+    let started = Instant::now();
+    let outcome = match steps(gw, stats, rider, driver, cancel, serial).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            tracing::warn!(step = e.step, status = %e.kind, detail = %e.detail, "flow failed");
+            Outcome::Failed
+        }
+    };
+    stats.flow(started.elapsed(), outcome);
+    outcome
+}
+
+async fn steps(
+    gw: &Gateway,
+    stats: &Stats,
+    rider: &Actor,
+    driver: &Actor,
+    cancel: bool,
+    serial: u64,
+) -> Result<Outcome, StepError> {
+    let pickup = driver.position;
+    // A few kilometres away, in a direction that changes from flow to flow.
+    let angle = (serial % 360) as f64 * std::f64::consts::PI / 180.0;
+    let dropoff =
+        json!({"lat": CENTRE.0 + 0.03 * angle.sin(), "lon": CENTRE.1 + 0.04 * angle.cos()});
+    let quote = gw
+        .call(
+            stats,
+            Req::new("quote", Method::POST, "/client/v1/quotes", &rider.token)
+                .json(json!({"pickup": {"lat": pickup.0, "lon": pickup.1}, "dropoff": dropoff})),
+        )
+        .await?;
+    let key = uuid::Uuid::new_v4().to_string();
+    let trip = gw
+        .call(
+            stats,
+            Req::new("book", Method::POST, "/client/v1/trips", &rider.token)
+                .json(json!({"quote_id": quote["id"]}))
+                .key(&key),
+        )
+        .await?;
+    let trip_id = text(&trip, "id", "book")?;
+    if cancel {
+        gw.call(
+            stats,
+            Req::new(
+                "cancel",
+                Method::POST,
+                &format!("/client/v1/trips/{trip_id}/cancel"),
+                &rider.token,
+            ),
+        )
+        .await?;
+        return Ok(Outcome::Cancelled);
+    }
+    let open = gw
+        .call(
+            stats,
+            Req::new("see", Method::GET, "/driver/v1/rides/open", &driver.token),
+        )
+        .await?;
+    let seen = open["items"]
+        .as_array()
+        .or_else(|| open.as_array())
+        .is_some_and(|rides| rides.iter().any(|r| r["id"] == trip_id.as_str()));
+    if !seen {
+        stats.record("see", Duration::ZERO, Some("not_listed".into()));
+        return Err(StepError {
+            step: "see",
+            kind: "not_listed".into(),
+            detail: format!("ride {trip_id} is not among the driver's open rides"),
+        });
+    }
+    let ride = format!("/driver/v1/rides/{trip_id}");
+    gw.call(
+        stats,
+        Req::new(
+            "accept",
+            Method::POST,
+            &format!("{ride}/accept"),
+            &driver.token,
+        ),
+    )
+    .await?;
+    let code = text(&trip, "start_code", "book")?;
+    gw.call(
+        stats,
+        Req::new(
+            "start",
+            Method::POST,
+            &format!("{ride}/start"),
+            &driver.token,
+        )
+        .json(json!({"start_code": code})),
+    )
+    .await?;
+    let distance = quote["distance_m"].as_i64().unwrap_or(1000);
+    let duration = quote["duration_s"].as_i64().unwrap_or(300);
+    gw.call(
+        stats,
+        Req::new(
+            "complete",
+            Method::POST,
+            &format!("{ride}/complete"),
+            &driver.token,
+        )
+        .json(json!({"distance_m": distance, "duration_s": duration})),
+    )
+    .await?;
+    invoice(gw, stats, rider, &trip_id).await?;
+    Ok(Outcome::Completed)
+}
+
+/// Waits until the rider's trip shows its invoice (the outbox delivered the charge).
+async fn invoice(gw: &Gateway, stats: &Stats, rider: &Actor, trip: &str) -> Result<(), StepError> {
+    let started = Instant::now();
+    loop {
+        let response = gw
+            .http
+            .get(format!("{}/client/v1/trips/{trip}", gw.base))
+            .bearer_auth(&rider.token)
+            .send()
+            .await;
+        if let Ok(r) = response
+            && r.status() == StatusCode::OK
+            && let Ok(body) = r.json::<Value>().await
+            && body["invoice_id"].is_string()
+        {
+            stats.record("invoice", started.elapsed(), None);
+            return Ok(());
+        }
+        if started.elapsed() > INVOICE_PATIENCE {
+            stats.record("invoice", started.elapsed(), Some("timeout".into()));
+            return Err(StepError {
+                step: "invoice",
+                kind: "timeout".into(),
+                detail: format!("no invoice on trip {trip} after {INVOICE_PATIENCE:?}"),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn text(body: &Value, key: &str, step: &'static str) -> Result<String, StepError> {
+    body[key]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| StepError {
+            step,
+            kind: "shape".into(),
+            detail: format!("no {key} in {body}"),
+        })
+}
