@@ -492,7 +492,12 @@ fn the_outbox_lag_and_dead_messages_are_metrics_from_the_json_logs_with_alarms()
     for field in ["$.outbox_lag_ms", "$.outbox_dead", "$.outbox_pending"] {
         assert!(metrics.contains(field), "{field} in {metrics}");
     }
-    let alarm = block(&service, "resource", &["aws_cloudwatch_metric_alarm", "outbox"]).body();
+    let alarm = block(
+        &service,
+        "resource",
+        &["aws_cloudwatch_metric_alarm", "outbox"],
+    )
+    .body();
     assert_eq!(source(attr(alarm, "statistic")), "Maximum");
     let vars = module("modules/ecs-service");
     let lag = block(&vars, "variable", &["outbox_lag_alarm_ms"]).body();
