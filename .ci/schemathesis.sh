@@ -6,9 +6,10 @@
 #   bash .ci/schemathesis.sh [path/to/odmu]      # default target/debug/odmu (built by cargo test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ODMU="${1:-target/debug/odmu}"
+ODMU="$(realpath "${1:-target/debug/odmu}")"
 EXAMPLES="${ST_MAX_EXAMPLES:-20}"
 ST="${ST:-st}"
+CONFIG="$PWD/.ci/schemathesis.toml"
 WORK="$(mktemp -d)"
 OFFSET=$((20000 + RANDOM % 20000))
 GW_PORT=$((OFFSET + 8080))
@@ -43,8 +44,9 @@ for prefix in auth contract billing driver client; do
     auth=()
     [ "$role" != anonymous ] && auth=(-H "Authorization: Bearer ${TOKENS[$role]}")
     out="$WORK/st-$prefix-$role.txt"
-    if "$ST" --config-file .ci/schemathesis.toml run "$GW/$prefix/openapi.json" --url "$GW" \
-        "${auth[@]}" --checks all --max-examples "$EXAMPLES" --seed 1 --no-color >"$out" 2>&1; then
+    # From the work folder: schemathesis keeps a cache in its current directory.
+    if (cd "$WORK" && "$ST" --config-file "$CONFIG" run "$GW/$prefix/openapi.json" --url "$GW" \
+        "${auth[@]}" --checks all --max-examples "$EXAMPLES" --seed 1 --no-color >"$out" 2>&1); then
       printf 'ok    %-9s as %-9s %s\n' "$prefix" "$role" "$(grep -E '^Test cases:' -A1 "$out" | tail -n1 | xargs)"
     else
       failed=1
