@@ -2,8 +2,6 @@
 //! answered as `{"items": [...], "next_cursor": ...}`. Keyset pagination over a stable order
 //! (a sort key, then the id), so pages neither skip nor repeat rows while others are written.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::{Deserialize, Serialize};
 
 use crate::Problem;
@@ -21,8 +19,9 @@ pub struct PageQuery {
     /// Items per page (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page; absent for the first page.
-    #[param(min_length = 1, max_length = 200)]
+    /// The `next_cursor` of the previous page; absent for the first page. Pass it back as
+    /// it came: its form is not part of the API.
+    #[param(pattern = r"^-?[0-9]{1,18}~[A-Za-z0-9_-]{0,64}$")]
     pub cursor: Option<String>,
 }
 
@@ -36,14 +35,27 @@ pub struct Cursor {
 }
 
 impl Cursor {
-    /// The opaque text a client sends back.
+    /// The text a client sends back: `<key>~<id>`. Every text of that form (the documented
+    /// pattern) is a valid position in the order, so a cursor can only be refused for its
+    /// form, never for what it points at.
     pub fn encode(&self) -> String {
-        B64.encode(format!("{}:{}", self.key, self.id))
+        format!("{}~{}", self.key, self.id)
     }
 
     fn decode(text: &str) -> Option<Self> {
-        let raw = String::from_utf8(B64.decode(text).ok()?).ok()?;
-        let (key, id) = raw.split_once(':')?;
+        let (key, id) = text.split_once('~')?;
+        let digits = key.strip_prefix('-').unwrap_or(key);
+        let id_ok = id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if digits.is_empty()
+            || digits.len() > 18
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || !id_ok
+        {
+            return None;
+        }
         Some(Self {
             key: key.parse().ok()?,
             id: id.to_owned(),
@@ -155,18 +167,26 @@ mod tests {
         }
         let cursor = Cursor {
             key: 1_764_000_000_000,
-            id: "a:b".into(),
+            id: "0b1c6a9e-6b8e-4bd5-9a55-4ad3c1d2e3f4".into(),
         };
         let q = PageQuery {
             limit: Some(2),
             cursor: Some(cursor.encode()),
         };
         assert_eq!(q.parse().unwrap().after, Some(cursor));
+        for bad in ["%%%", "12", "~x", "1~a:b", "1234567890123456789~x"] {
+            let q = PageQuery {
+                limit: None,
+                cursor: Some(bad.into()),
+            };
+            assert_eq!(q.parse().unwrap_err().errors[0].field, "cursor", "{bad}");
+        }
+        // Any cursor of the documented form is a position, even one never handed out.
         let q = PageQuery {
             limit: None,
-            cursor: Some("%%%".into()),
+            cursor: Some("0~".into()),
         };
-        assert_eq!(q.parse().unwrap_err().errors[0].field, "cursor");
+        assert!(q.parse().is_ok());
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub(crate) async fn insert(
     now_ms: i64,
     expires_at_ms: i64,
 ) -> Result<bool, StorageError> {
+    // Writes take the storage kit's write turn: on SQLite they queue in order instead of
+    // spinning in the busy handler.
+    let mut tx = db.begin_write().await?;
     let inserted: Option<String> = sqlx::query_scalar(
         "INSERT INTO idempotency_keys \
          (scope, idem_key, fingerprint, state, locked_at_ms, expires_at_ms) \
@@ -76,8 +79,9 @@ pub(crate) async fn insert(
     .bind(fingerprint)
     .bind(now_ms)
     .bind(expires_at_ms)
-    .fetch_optional(db.pool())
+    .fetch_optional(tx.conn())
     .await?;
+    tx.commit().await?;
     Ok(inserted.is_some())
 }
 
@@ -125,6 +129,7 @@ pub(crate) async fn finish(
     key: &str,
     answer: &Answer,
 ) -> Result<(), StorageError> {
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "UPDATE idempotency_keys SET state = 'done', status = $3, content_type = $4, \
          location = $5, body = $6 WHERE scope = $1 AND idem_key = $2 AND state = 'running'",
@@ -135,22 +140,23 @@ pub(crate) async fn finish(
     .bind(answer.content_type.as_deref())
     .bind(answer.location.as_deref())
     .bind(&answer.body)
-    .execute(db.pool())
+    .execute(tx.conn())
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Frees a key whose request failed or never finished.
 #[instrument(skip_all)]
 pub(crate) async fn release(db: &Db, scope: &str, key: &str) -> Result<(), StorageError> {
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND state = 'running'",
     )
     .bind(scope)
     .bind(key)
-    .execute(db.pool())
+    .execute(tx.conn())
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Takes over a record left running by a request that died; `true` for the one that wins.
@@ -162,6 +168,7 @@ pub(crate) async fn take_over(
     locked_at_ms: i64,
     now_ms: i64,
 ) -> Result<bool, StorageError> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE idempotency_keys SET locked_at_ms = $4 WHERE scope = $1 AND idem_key = $2 \
          AND state = 'running' AND locked_at_ms = $3",
@@ -170,8 +177,9 @@ pub(crate) async fn take_over(
     .bind(key)
     .bind(locked_at_ms)
     .bind(now_ms)
-    .execute(db.pool())
+    .execute(tx.conn())
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -182,24 +190,26 @@ pub(crate) async fn delete_expired(
     key: &str,
     now_ms: i64,
 ) -> Result<(), StorageError> {
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "DELETE FROM idempotency_keys WHERE scope = $1 AND idem_key = $2 AND expires_at_ms <= $3",
     )
     .bind(scope)
     .bind(key)
     .bind(now_ms)
-    .execute(db.pool())
+    .execute(tx.conn())
     .await?;
-    Ok(())
+    tx.commit().await
 }
 
 /// Deletes every expired record.
 pub(crate) async fn prune(db: &Db, now_ms: i64) -> Result<u64, StorageError> {
-    Ok(
-        sqlx::query("DELETE FROM idempotency_keys WHERE expires_at_ms <= $1")
-            .bind(now_ms)
-            .execute(db.pool())
-            .await?
-            .rows_affected(),
-    )
+    let mut tx = db.begin_write().await?;
+    let deleted = sqlx::query("DELETE FROM idempotency_keys WHERE expires_at_ms <= $1")
+        .bind(now_ms)
+        .execute(tx.conn())
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(deleted)
 }
