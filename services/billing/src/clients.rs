@@ -1,0 +1,3 @@
+//! One typed client per service billing calls.
+
+pub mod contractual;

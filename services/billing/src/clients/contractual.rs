@@ -1,0 +1,108 @@
+//! odmu_contractual: the final price of a ride or cancellation (`POST
+//! /contract/v1/internal/prices`, DESIGN.md §5), with this service's token.
+//!
+//! Pricing is a read, so a failed call may be repeated: a couple of quick retries with
+//! backoff for transient failures (unreachable, timeout, 401 with a stale token, 408, 429,
+//! 5xx); anything else is answered at once.
+
+use std::time::Duration;
+
+use axum::http::Method;
+use backon::{ExponentialBuilder, Retryable as _};
+use odmu_http::{ClientError, ServiceClient};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::invoice::ChargeKind;
+
+/// The price path, under contractual's prefix.
+const PRICES_PATH: &str = "/contract/v1/internal/prices";
+/// Retries after the first attempt.
+const RETRIES: usize = 2;
+
+/// contractual's answer: what the rider pays and how it splits (only the fields billing uses;
+/// others are ignored, so contractual may add more).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FinalPrice {
+    /// What the rider pays, in minor units.
+    pub amount_cents: i64,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The platform's share.
+    pub platform_cents: i64,
+    /// The driver's share.
+    pub driver_cents: i64,
+    /// `upfront`, `metered` or `cancellation`.
+    #[serde(default)]
+    pub basis: Option<String>,
+    /// The tariff priced under.
+    #[serde(default)]
+    pub tariff_code: Option<String>,
+    /// Its version.
+    #[serde(default)]
+    pub tariff_version: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct PriceRequest {
+    quote_id: String,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distance_m: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    duration_s: Option<i64>,
+}
+
+/// The client; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Contractual {
+    client: ServiceClient,
+}
+
+impl Contractual {
+    /// Wraps the platform's client for contractual, bounding each call by `timeout`.
+    pub fn new(client: ServiceClient, timeout: Duration) -> Self {
+        Self {
+            client: client.with_timeout(timeout),
+        }
+    }
+
+    /// The final price of `quote_id` for a ride (with its actual distance and duration, when
+    /// known) or a cancellation.
+    ///
+    /// # Errors
+    /// contractual's error status (404 for an unknown quote, 422 for values it refuses), or
+    /// unavailability once the retries are spent.
+    pub async fn price(
+        &self,
+        quote_id: Uuid,
+        kind: ChargeKind,
+        distance_m: Option<i64>,
+        duration_s: Option<i64>,
+    ) -> Result<FinalPrice, ClientError> {
+        let body = PriceRequest {
+            quote_id: quote_id.to_string(),
+            kind: kind.as_str(),
+            distance_m,
+            duration_s,
+        };
+        let once = || async {
+            let request = self.client.request(Method::POST, PRICES_PATH).json(&body);
+            self.client.send_json::<FinalPrice>(request).await
+        };
+        once.retry(
+            ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(50))
+                .with_max_delay(Duration::from_millis(400))
+                .with_max_times(RETRIES)
+                .with_jitter(),
+        )
+        .when(|e: &ClientError| {
+            // A 401 means our cached token went stale: the client dropped it, a retry fetches
+            // another.
+            e.is_transient() || e.status() == Some(axum::http::StatusCode::UNAUTHORIZED)
+        })
+        .notify(|e, wait| tracing::warn!(error = %e, ?wait, "pricing failed; retrying"))
+        .await
+    }
+}
