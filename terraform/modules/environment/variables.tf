@@ -150,7 +150,9 @@ variable "services" {
       calls       = ["odmu_contractual", "odmu_auth"]
       priority    = 120
       environment = {
-        IDEMPOTENCY_TTL_H = "24"
+        IDEMPOTENCY_TTL_H        = "24"
+        BILLING_PRICE_TIMEOUT_MS = "1500"
+        BILLING_DEFAULT_CURRENCY = "EUR"
       }
     }
     driver_api = {
@@ -174,8 +176,9 @@ variable "services" {
       calls       = ["odmu_contractual", "driver_api", "billing", "odmu_auth"]
       priority    = 140
       environment = {
-        ROUTE_FACTOR      = "1.3"
-        IDEMPOTENCY_TTL_H = "24"
+        ROUTE_FACTOR           = "1.3"
+        IDEMPOTENCY_TTL_H      = "24"
+        CLIENT_CALL_TIMEOUT_MS = "2000"
       }
     }
   }
