@@ -52,7 +52,8 @@ pub fn with_common_layers(router: Router, request_timeout: Duration) -> Router {
                 StatusCode::SERVICE_UNAVAILABLE,
                 request_timeout,
             ))
-            .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES)),
+            .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+            .layer(middleware::from_fn(read_whole_body)),
     )
 }
 
@@ -93,6 +94,25 @@ async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         }
     }
     fresh
+}
+
+/// Reads every request body (at most the limit) before the handler runs. A handler that
+/// answers without reading the body (a 401 before the JSON) would otherwise leave hyper to
+/// close the connection after the answer, and a proxy or client that reuses its pooled
+/// connection at that moment gets a reset instead of an answer.
+async fn read_whole_body(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT_BYTES).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(_) => Problem::new(StatusCode::PAYLOAD_TOO_LARGE)
+            .with_detail(format!(
+                "The body is larger than the limit of {BODY_LIMIT_BYTES} bytes."
+            ))
+            .into_response(),
+    }
 }
 
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {

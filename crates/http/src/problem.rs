@@ -201,13 +201,7 @@ impl From<JsonRejection> for Problem {
                 let problem =
                     Self::unprocessable("The JSON body does not match the expected shape.");
                 match source {
-                    Some(err) => {
-                        let field = match err.path().to_string() {
-                            p if p == "." => "(body)".to_owned(),
-                            p => p,
-                        };
-                        problem.with_field_error(field, err.inner().to_string())
-                    }
+                    Some(err) => problem.with_field_error(field_of(err), err.inner().to_string()),
                     None => problem.with_field_error("(body)", e.body_text()),
                 }
             }
@@ -222,6 +216,27 @@ impl From<JsonRejection> for Problem {
             other => body_problem(other.status(), other.body_text()),
         }
     }
+}
+
+/// The dotted path of the member a deserialisation error is about. serde names a missing or
+/// unknown member only in its message, so the path stops at its parent.
+fn field_of(err: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let message = err.inner().to_string();
+    match err.path().to_string() {
+        p if p == "." => named_field(&message).unwrap_or("(body)").to_owned(),
+        p => match named_field(&message) {
+            Some(name) if !p.ends_with(name) => format!("{p}.{name}"),
+            _ => p,
+        },
+    }
+}
+
+/// The member a serde message names: "missing field `lat`" -> `lat`.
+fn named_field(message: &str) -> Option<&str> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("unknown field `"))?;
+    rest.split('`').next().filter(|name| !name.is_empty())
 }
 
 fn body_problem(status: StatusCode, text: String) -> Problem {
@@ -281,6 +296,39 @@ mod tests {
         assert_eq!(v["errors"][0]["field"], "pickup.lat");
         assert_eq!(v["balance"], 3);
         assert!(v.get("instance").is_none());
+    }
+
+    #[test]
+    fn missing_and_unknown_members_are_named_as_fields() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Point {
+            lat: f64,
+            lon: f64,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Trip {
+            pickup: Point,
+            note: String,
+        }
+        let field = |body: &str| {
+            let de = &mut serde_json::Deserializer::from_str(body);
+            let err = serde_path_to_error::deserialize::<_, Trip>(de).unwrap_err();
+            field_of(&err)
+        };
+        assert_eq!(field(r#"{"pickup":{"lat":1,"lon":2}}"#), "note");
+        assert_eq!(field(r#"{"pickup":{"lat":1},"note":""}"#), "pickup.lon");
+        assert_eq!(
+            field(r#"{"pickup":{"lat":1,"lon":2},"note":"","x":1}"#),
+            "x"
+        );
+        assert_eq!(
+            field(r#"{"pickup":{"lat":"NaN","lon":2},"note":""}"#),
+            "pickup.lat"
+        );
     }
 
     #[test]

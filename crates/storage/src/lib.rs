@@ -297,19 +297,27 @@ impl Db {
     /// (`BEGIN IMMEDIATE`): a plain `BEGIN` that reads and then writes can fail with
     /// "database is locked" under concurrency.
     pub async fn begin_write(&self) -> Result<WriteTx, StorageError> {
-        Ok(match self.backend {
-            Backend::Sqlite => {
-                let turn = self.write_turn.clone().lock_owned().await;
-                WriteTx {
-                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: Some(turn),
-                }
+        let turn = match self.backend {
+            Backend::Sqlite => Some(self.write_turn.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
+        // The BEGIN runs on a task of its own: if the caller is cancelled meanwhile (a client
+        // that hung up, a request timeout), sqlx could otherwise return the connection to the
+        // pool inside a transaction it no longer tracks, and on SQLite that connection would
+        // hold the write lock for good. A finished begin whose caller is gone is dropped as a
+        // transaction, which rolls back.
+        let pool = self.pool.clone();
+        let sqlite = self.backend == Backend::Sqlite;
+        let tx = tokio::spawn(async move {
+            if sqlite {
+                pool.begin_with("BEGIN IMMEDIATE").await
+            } else {
+                pool.begin().await
             }
-            Backend::Postgres => WriteTx {
-                tx: self.pool.begin().await?,
-                _turn: None,
-            },
         })
+        .await
+        .map_err(|_| StorageError::Sqlx(sqlx::Error::WorkerCrashed))??;
+        Ok(WriteTx { tx, _turn: turn })
     }
 
     /// Closes the pool: every later query fails.
