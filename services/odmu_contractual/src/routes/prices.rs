@@ -1,0 +1,3 @@
+//! Final prices of rides and cancellations, for the services that bill them.
+
+pub mod create;

@@ -1,0 +1,169 @@
+//! `POST /contract/v1/internal/prices`: the final price of a quoted ride, or of its
+//! cancellation (service tokens only).
+
+use axum::extract::State;
+use odmu_authn::{Auth, roles};
+use odmu_http::{Json, Problem, responses};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::domain::pricing::{
+    self, Basis, MAX_DISTANCE_M, MAX_DURATION_S, MIN_ACTUAL_DISTANCE_M, Price, Quoted,
+};
+use crate::routes::quotes::Line;
+use crate::routes::{Fields, canonical_uuid, integer};
+use crate::{AppState, Error, store};
+
+/// What is being priced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A completed ride.
+    Ride,
+    /// A billable cancellation (whether one is owed is the caller's decision).
+    Cancellation,
+}
+
+/// A quote to settle.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriceInput {
+    /// The quote the ride was booked with.
+    #[schema(format = "uuid")]
+    pub quote_id: String,
+    /// A ride or a cancellation.
+    pub kind: Kind,
+    /// Actual distance in metres, 0 to 1 000 000 (a ride ended on the spot is 0). Rides
+    /// only; ignored for a cancellation. Absent: the quoted distance.
+    #[schema(minimum = 0, maximum = 1000000)]
+    #[serde(default, deserialize_with = "integer::optional")]
+    pub distance_m: Option<i64>,
+    /// Actual duration in seconds, 0 to 172 800. Rides only; ignored for a cancellation.
+    /// Absent: the quoted duration.
+    #[schema(minimum = 0, maximum = 172800)]
+    #[serde(default, deserialize_with = "integer::optional")]
+    pub duration_s: Option<i64>,
+}
+
+/// How the final price was reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BasisName {
+    /// The quoted price: the actuals were within the tariff's tolerance of the quote.
+    Upfront,
+    /// Recomputed from the actuals, under the quote's tariff version and multiplier.
+    Metered,
+    /// The cancellation fee of the quote's tariff version.
+    Cancellation,
+}
+
+impl From<Basis> for BasisName {
+    fn from(b: Basis) -> Self {
+        match b {
+            Basis::Upfront => Self::Upfront,
+            Basis::Metered => Self::Metered,
+            Basis::Cancellation => Self::Cancellation,
+        }
+    }
+}
+
+/// A final price and its split.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FinalPrice {
+    /// The quote it settles.
+    #[schema(format = "uuid")]
+    pub quote_id: String,
+    /// The tariff of the quote.
+    pub tariff_code: String,
+    /// The tariff version of the quote (always that one, even if the tariff changed since).
+    pub tariff_version: i64,
+    /// ISO 4217 code of every amount.
+    pub currency: String,
+    /// What the rider owes: the sum of `breakdown`.
+    pub amount_cents: i64,
+    /// The platform's share.
+    pub platform_cents: i64,
+    /// The driver's share: `amount_cents - platform_cents`.
+    pub driver_cents: i64,
+    /// `upfront`, `metered` or `cancellation`.
+    pub basis: BasisName,
+    /// Surge multiplier applied, in bps (the quote's; 10 000 for a cancellation).
+    pub surge_multiplier_bps: i64,
+    /// The lines of the price, summing to `amount_cents`.
+    pub breakdown: Vec<Line>,
+}
+
+/// The final price of the ride booked with a quote, or of its cancellation, always under the
+/// quote's tariff version and multiplier. A ride within the tariff's tolerance of the quote
+/// (or given no actuals) costs the quoted price; otherwise it is metered from the actuals.
+/// An expired quote still prices its ride: the ride started before it expired.
+#[utoipa::path(
+    post, path = "/v1/internal/prices", operation_id = "price_quote", tag = "prices", security(("bearer" = [])),
+    request_body = PriceInput,
+    responses(
+        (status = 200, description = "The final price", body = FinalPrice),
+        (status = 404, description = "No such quote (or asked through the public load balancer, which does not serve internal paths)", body = Problem, content_type = "application/problem+json"),
+        responses::Guarded,
+        responses::JsonBody,
+    )
+)]
+pub async fn handler(
+    State(state): State<AppState>,
+    _auth: Auth<roles::ServiceCaller>,
+    Json(input): Json<PriceInput>,
+) -> Result<Json<FinalPrice>, Error> {
+    let mut fields = Fields::new("The price request is not valid.");
+    let quote_id = canonical_uuid(&input.quote_id);
+    if quote_id.is_none() {
+        fields.fail("quote_id", "must be a UUID");
+    }
+    // Checked for a cancellation too (where they are ignored): the document bounds them.
+    fields.range_opt(
+        "distance_m",
+        input.distance_m,
+        MIN_ACTUAL_DISTANCE_M,
+        MAX_DISTANCE_M,
+    );
+    fields.range_opt("duration_s", input.duration_s, 0, MAX_DURATION_S);
+    fields.finish()?;
+    let quote = match quote_id {
+        Some(id) => store::quotes::get(state.db(), &id).await?,
+        None => None,
+    }
+    .ok_or_else(|| Problem::not_found("No such quote."))?;
+    let stored = store::tariffs::version(state.db(), &quote.tariff_code, quote.tariff_version)
+        .await?
+        .ok_or_else(|| Problem::internal("a quote's tariff version is missing"))?;
+    let (basis, price): (Basis, Price) = match input.kind {
+        Kind::Ride => {
+            let quoted = Quoted {
+                distance_m: quote.distance_m,
+                duration_s: quote.duration_s,
+                multiplier_bps: quote.multiplier_bps,
+                amount_cents: quote.amount_cents,
+            };
+            pricing::final_ride_price(
+                &stored.tariff,
+                &quoted,
+                input.distance_m.unwrap_or(quote.distance_m),
+                input.duration_s.unwrap_or(quote.duration_s),
+            )?
+        }
+        Kind::Cancellation => (
+            Basis::Cancellation,
+            pricing::cancellation_price(&stored.tariff)?,
+        ),
+    };
+    Ok(Json(FinalPrice {
+        quote_id: quote.id,
+        tariff_code: quote.tariff_code,
+        tariff_version: quote.tariff_version,
+        currency: price.currency.to_string(),
+        amount_cents: price.amount_cents,
+        platform_cents: price.platform_cents,
+        driver_cents: price.driver_cents,
+        basis: basis.into(),
+        surge_multiplier_bps: price.multiplier_bps,
+        breakdown: price.breakdown.iter().map(Line::from).collect(),
+    }))
+}
