@@ -93,8 +93,14 @@ impl Problem {
         self
     }
 
-    /// Adds an extension member.
+    /// Adds an extension member. Its name must not be one of the problem's own members
+    /// (`type`, `title`, `status`, `detail`, `instance`, `errors`): the JSON would hold the key
+    /// twice.
     pub fn with_extension(mut self, key: &str, value: serde_json::Value) -> Self {
+        debug_assert!(
+            !["type", "title", "status", "detail", "instance", "errors"].contains(&key),
+            "{key} is a member of every problem; name the extension otherwise"
+        );
         self.extensions.insert(key.to_owned(), value);
         self
     }

@@ -16,6 +16,14 @@ pub struct ProfileRow {
     pub vehicle_class: String,
     /// 1 while online.
     pub online: i64,
+    /// Last known latitude.
+    pub lat: Option<f64>,
+    /// Last known longitude.
+    pub lon: Option<f64>,
+    /// H3 cell of the last known position.
+    pub cell: Option<i64>,
+    /// When the position was last reported.
+    pub located_at_ms: Option<i64>,
     /// Last change, ms since the epoch.
     pub updated_at_ms: i64,
 }
@@ -35,7 +43,8 @@ pub struct NewProfile<'a> {
     pub now_ms: i64,
 }
 
-const COLUMNS: &str = "driver_id, name, vehicle_plate, vehicle_class, online, updated_at_ms";
+const COLUMNS: &str = "driver_id, name, vehicle_plate, vehicle_class, online, lat, lon, cell, \
+    located_at_ms, updated_at_ms";
 
 /// The driver's profile, if any.
 #[instrument(skip_all)]

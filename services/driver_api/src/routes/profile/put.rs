@@ -56,7 +56,7 @@ pub async fn handler(
         return Err(problem.into());
     }
     let row = store::profiles::upsert(
-        &state.db,
+        state.db(),
         &NewProfile {
             driver_id: &auth.claims.sub,
             name: input.name.trim(),

@@ -1,0 +1,6 @@
+//! Pure domain logic of the driver API: no I/O, no clock, no randomness of
+//! its own (time and random draws are passed in).
+
+pub mod geo;
+pub mod ride;
+pub mod start_code;

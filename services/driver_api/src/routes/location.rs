@@ -1,0 +1,3 @@
+//! The online driver's position as they move.
+
+pub mod put;

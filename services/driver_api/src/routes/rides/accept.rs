@@ -1,0 +1,56 @@
+//! `POST /driver/v1/rides/{id}/accept`: the first driver to accept a ride gets it.
+
+use axum::extract::State;
+use odmu_authn::{Auth, roles};
+use odmu_http::{Json, Path, Problem, responses};
+use odmu_storage::now_millis;
+
+use super::{DriverRide, status_of};
+use crate::domain::ride::Status;
+use crate::error::{Conflict, Error};
+use crate::store::transitions::{self, Accepted};
+use crate::{AppState, dispatch, store};
+
+/// Takes the ride: one conditional write, so of any number of concurrent accepts exactly one
+/// wins. The winner asking again gets 200 and the same ride; the others 409 `ride_taken`. A
+/// driver who already holds an active ride is refused with 409 `driver_busy` (the database's
+/// one-active-ride-per-driver index decides). The driver must be online.
+#[utoipa::path(
+    post, path = "/v1/rides/{id}/accept", operation_id = "accept_ride", tag = "rides", security(("bearer" = [])),
+    params(("id" = String, Path, description = "The ride's id", format = "uuid")),
+    responses(
+        (status = 200, description = "The driver holds the ride (now, or already)", body = DriverRide),
+        (status = 404, description = "No such ride", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: `reason` is `ride_taken` (another driver was first), `driver_busy` (the driver holds another active ride), `ride_not_open` (cancelled, expired or completed), `no_profile` or `offline`", body = Problem, content_type = "application/problem+json"),
+        responses::Guarded,
+        responses::Params,
+    )
+)]
+pub async fn handler(
+    State(state): State<AppState>,
+    auth: Auth<roles::Driver>,
+    Path(id): Path<String>,
+) -> Result<Json<DriverRide>, Error> {
+    let me = auth.claims.sub.as_str();
+    dispatch::online_driver(&state, me).await?;
+    let outcome = transitions::accept(state.db(), &id, me, now_millis()).await?;
+    // Whatever the write did, the ride as it now stands decides the answer.
+    let ride = store::rides::get(state.db(), &id)
+        .await?
+        .ok_or(Error::RideNotFound)?;
+    let status = status_of(&ride);
+    let mine = ride.driver_id.as_deref() == Some(me);
+    match outcome {
+        Accepted::Won => Ok(Json(ride.into())),
+        Accepted::DriverBusy => Err(Conflict::DriverBusy.into()),
+        Accepted::NotRequested if mine && status.is_active() => Ok(Json(ride.into())),
+        Accepted::NotRequested => Err(match status {
+            Status::Accepted | Status::InProgress => Conflict::RideTaken,
+            Status::Completed if !mine => Conflict::RideTaken,
+            // Released, then accepted and released again between our write and this read.
+            Status::Requested => Conflict::RideTaken,
+            other => Conflict::RideNotOpen(other),
+        }
+        .into()),
+    }
+}
