@@ -44,7 +44,7 @@ async fn an_unaccepted_ride_expires_after_the_ttl_and_an_accepted_one_does_not()
         .act(&other, waiting, "accept", &json!({}))
         .await
         .expect(409);
-    assert_eq!(refused.body["status"], "expired");
+    assert_eq!(refused.body["ride_status"], "expired");
     let refused = stack
         .api
         .post(&format!("/v1/internal/rides/{waiting}/cancel"))
@@ -53,5 +53,5 @@ async fn an_unaccepted_ride_expires_after_the_ttl_and_an_accepted_one_does_not()
         .send()
         .await
         .expect(409);
-    assert_eq!(refused.body["status"], "expired");
+    assert_eq!(refused.body["ride_status"], "expired");
 }

@@ -148,7 +148,7 @@ async fn wrong_codes_are_422_someone_else_s_ride_is_404_and_transitions_keep_the
         .await
         .expect(409);
     assert_eq!(early.body["reason"], "invalid_transition");
-    assert_eq!(early.body["status"], "accepted");
+    assert_eq!(early.body["ride_status"], "accepted");
 
     let wrong = if code == "0000" { "0001" } else { "0000" };
     let refused = stack
@@ -186,7 +186,7 @@ async fn wrong_codes_are_422_someone_else_s_ride_is_404_and_transitions_keep_the
         .act(&driver, id, "release", &json!({}))
         .await
         .expect(409);
-    assert_eq!(refused.body["status"], "in_progress");
+    assert_eq!(refused.body["ride_status"], "in_progress");
     stack
         .act(
             &stranger,
