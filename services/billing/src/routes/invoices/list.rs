@@ -19,8 +19,9 @@ pub struct ListQuery {
     /// Items per page (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page; absent for the first page.
-    #[param(min_length = 1, max_length = 200)]
+    /// The `next_cursor` of the previous page; absent for the first page. Pass it back as
+    /// it came: its form is not part of the API.
+    #[param(pattern = r"^-?[0-9]{1,18}~[A-Za-z0-9_-]{0,64}$")]
     pub cursor: Option<String>,
     /// Only invoices in this status.
     #[param(value_type = Option<InvoiceStatus>)]
