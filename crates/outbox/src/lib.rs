@@ -122,6 +122,11 @@ struct Inner {
     /// rather than a `Notify`: a bump while a relay is busy claiming is still seen afterwards,
     /// and every relay wakes, not one.
     wake: tokio::sync::watch::Sender<u64>,
+    /// A delivery failed transiently since the last success: the consumer may be down, and
+    /// messages are backing off. The next success brings them all due at once, so that an
+    /// outage's backlog drains seconds after the consumer returns rather than one backoff
+    /// cap later.
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl Outbox {
@@ -134,6 +139,7 @@ impl Outbox {
                 db,
                 config,
                 wake: tokio::sync::watch::Sender::new(0),
+                failing: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use odmu_runtime::Stop;
@@ -171,9 +172,14 @@ async fn attempt(outbox: Outbox, handler: Arc<dyn Handler>, message: Message, le
                     // The consumer has it; delivering again gets the same answer (idempotent).
                     let reason = format!("the answer could not be recorded: {e}");
                     retry(&outbox, &message, &lease, &reason).await;
+                } else if outbox.inner.failing.swap(false, Ordering::AcqRel) {
+                    recovered(&outbox).await;
                 }
             }
-            Err(Failure::Transient(reason)) => retry(&outbox, &message, &lease, &reason).await,
+            Err(Failure::Transient(reason)) => {
+                outbox.inner.failing.store(true, Ordering::Release);
+                retry(&outbox, &message, &lease, &reason).await;
+            }
             Err(Failure::Permanent(reason)) => park(&outbox, &message, &lease, &reason).await,
         }
     }
@@ -203,6 +209,21 @@ async fn record_delivered(
         "outbox message delivered"
     );
     Ok(())
+}
+
+/// The consumer answers again after failures: the messages backing off become due now.
+async fn recovered(outbox: &Outbox) {
+    match store::wake_backed_off(&outbox.inner.db, now_millis()).await {
+        Ok(0) => {}
+        Ok(woken) => {
+            tracing::info!(
+                woken,
+                "outbox consumer answers again; retrying the backlog now"
+            );
+            outbox.notify();
+        }
+        Err(e) => tracing::warn!(error = %e, "outbox: cannot bring the backlog forward"),
+    }
 }
 
 /// Releases the lease and sets the next attempt after the backoff.

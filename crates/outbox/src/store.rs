@@ -156,6 +156,21 @@ pub(crate) async fn mark_delivered(
     Ok(done.rows_affected() == 1)
 }
 
+/// Makes every message that is backing off (pending, not leased, due later) due at `now_ms`;
+/// answers how many.
+pub(crate) async fn wake_backed_off(db: &Db, now_ms: i64) -> Result<u64, StorageError> {
+    let mut tx = db.begin_write().await?;
+    let done = sqlx::query(
+        "UPDATE outbox_messages SET next_attempt_at_ms = $1 \
+         WHERE state = 'pending' AND lease_owner IS NULL AND next_attempt_at_ms > $1",
+    )
+    .bind(now_ms)
+    .execute(&mut *tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected())
+}
+
 /// Releases the lease of a failed attempt and makes the message due at `next_at_ms`; `false`
 /// when `owner` no longer holds the lease (it expired and another relay took the message).
 pub(crate) async fn schedule_retry(

@@ -234,6 +234,46 @@ async fn charges_wait_out_a_frozen_consumer() {
     charges_survive(Outage::Frozen).await;
 }
 
+/// After an outage the backlog does not wait out its backoff: the first delivery that
+/// succeeds again brings every waiting message forward.
+#[tokio::test]
+async fn the_backlog_drains_as_soon_as_the_consumer_answers_again() {
+    let consumer = Consumer::start().await;
+    // Backoffs long enough that waiting them out would take far longer than the check allows.
+    let config = OutboxConfig {
+        backoff_base: Duration::from_secs(20),
+        backoff_cap: Duration::from_secs(60),
+        ..quick()
+    };
+    let (_database, db, outbox) = setup(config).await;
+    consumer.set_mode(Mode::Unavailable);
+    let (stop, relay) = start_relay(
+        &outbox,
+        Charges::at(&consumer.url(), Duration::from_secs(2)),
+    );
+    for n in 0..10 {
+        complete_ride(&db, &outbox, &format!("b{n}"), true).await;
+    }
+    eventually("one failed attempt each", WAIT, || async {
+        min_attempts(&db).await >= 1
+    })
+    .await;
+    consumer.set_mode(Mode::Accept);
+    // A new charge goes out at once, succeeds, and brings the backlog (due in 10-20 s) forward.
+    let back = Instant::now();
+    complete_ride(&db, &outbox, "fresh", true).await;
+    eventually(
+        "the whole backlog delivered",
+        Duration::from_secs(5),
+        || async { pending(&outbox).await == 0 },
+    )
+    .await;
+    assert!(back.elapsed() < Duration::from_secs(5));
+    assert_eq!(consumer.invoices().len(), 11);
+    stop.cancel();
+    relay.await.unwrap();
+}
+
 #[tokio::test]
 async fn a_refused_message_goes_dead_without_blocking_the_others_and_can_be_requeued() {
     let consumer = Consumer::start().await;
