@@ -20,6 +20,67 @@ pub use testing::TestDatabase;
 
 pub use sqlx;
 
+/// `url` (a PostgreSQL server URL) with its database name replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let server = match base[authority_end..].find('/') {
+        Some(i) => &base[..authority_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+/// Creates PostgreSQL database `name` on the server of `server_url` unless it exists (the local
+/// stack on PostgreSQL; in production Terraform creates them). Answers whether it was created.
+pub async fn create_database_if_missing(server_url: &str, name: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::{Connection as _, Executor as _};
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(sqlx::Error::Configuration(
+            format!("database name {name:?}: letters, digits and _ only").into(),
+        ));
+    }
+    let mut admin = sqlx::AnyConnection::connect(server_url).await?;
+    let exists: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(name)
+        .fetch_optional(&mut admin)
+        .await?;
+    let created = if exists.is_none() {
+        match admin
+            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+            .await
+        {
+            Ok(_) => true,
+            // Created meanwhile by another stack or replica: fine.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => false,
+            Err(e) => return Err(e),
+        }
+    } else {
+        false
+    };
+    let _ = admin.close().await;
+    Ok(created)
+}
+
+/// Drops PostgreSQL database `name` on the server of `server_url`, closing its connections.
+pub async fn drop_database(server_url: &str, name: &str) -> Result<(), sqlx::Error> {
+    use sqlx::{Connection as _, Executor as _};
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+    let mut admin = sqlx::AnyConnection::connect(server_url).await?;
+    admin
+        .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+        .await?;
+    let _ = admin.close().await;
+    Ok(())
+}
+
 /// Milliseconds since the epoch, as stored in BIGINT columns.
 pub fn now_millis() -> i64 {
     let now = std::time::SystemTime::now()
@@ -385,6 +446,24 @@ impl Check for DatabaseCheck {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_only_the_database_name() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "t2"),
+            "postgres://u:p@h/t2?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://h:1", "t3"), "postgres://h:1/t3");
     }
 }
 
