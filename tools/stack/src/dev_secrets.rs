@@ -34,6 +34,15 @@ fn random_secret() -> std::io::Result<String> {
 }
 
 impl DevSecrets {
+    /// The dev admin's password of the stack whose data folder is `data_dir`, if it has run.
+    pub fn admin_password_in(data_dir: &Path) -> Option<String> {
+        let text = std::fs::read_to_string(data_dir.join("dev-secrets.env")).ok()?;
+        text.lines()
+            .filter_map(|l| l.strip_prefix("ADMIN_PASSWORD="))
+            .map(str::to_owned)
+            .next()
+    }
+
     /// Reads `dev-secrets.env` in `data_dir`, creating it on first run.
     pub fn load_or_create(data_dir: &Path) -> std::io::Result<Self> {
         let path = data_dir.join("dev-secrets.env");

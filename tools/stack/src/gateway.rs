@@ -100,6 +100,8 @@ pub struct Gateway {
     pools: Arc<Vec<Pool>>,
     client: Client<HttpConnector, Body>,
     port: u16,
+    /// The mesh between services (ECS Service Connect's stand-in): internal paths pass.
+    mesh: bool,
 }
 
 impl Gateway {
@@ -127,6 +129,16 @@ impl Gateway {
             pools: Arc::new(pools),
             client,
             port,
+            mesh: false,
+        }
+    }
+
+    /// The same targets seen from inside: services calling each other (internal paths
+    /// included), balanced over the ready replicas as ECS Service Connect does.
+    pub fn mesh(&self) -> Self {
+        Self {
+            mesh: true,
+            ..self.clone()
         }
     }
 
@@ -209,7 +221,7 @@ async fn proxy(
     mut request: Request,
 ) -> Response {
     let path = request.uri().path().to_owned();
-    if odmu_topology::is_private(&path) {
+    if !gateway.mesh && odmu_topology::is_private(&path) {
         return Problem::not_found("This path is not served to the public.")
             .with_instance(path)
             .into_response();

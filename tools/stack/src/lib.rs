@@ -8,6 +8,7 @@
 pub mod dev_secrets;
 pub mod gateway;
 pub mod load;
+pub mod resilience;
 pub mod supervisor;
 
 use std::ffi::OsString;
@@ -40,6 +41,45 @@ pub struct UpOptions {
     pub port_offset: u16,
     /// Processes per service (1 to 9); replica `r` listens on its table port + 10 × r.
     pub replicas: u16,
+    /// A PostgreSQL server to keep the services' databases on instead of SQLite files, e.g.
+    /// `postgres://postgres@127.0.0.1:5432/postgres` (its database is where the stack connects to
+    /// create theirs).
+    pub postgres: Option<String>,
+    /// Put before each service's database name on PostgreSQL (several stacks on one server).
+    pub database_prefix: String,
+}
+
+impl UpOptions {
+    /// The database of `service`: its SQLite file in the data folder, or its database on the
+    /// PostgreSQL server.
+    fn database_url(&self, service: &Service, data_dir: &std::path::Path) -> String {
+        match &self.postgres {
+            Some(server) => odmu_storage::with_database(
+                server,
+                &format!("{}{}", self.database_prefix, service.database),
+            ),
+            None => format!("sqlite://{}/{}.db", data_dir.display(), service.database),
+        }
+    }
+
+    /// Where services find each other: their first replica, or with replicas the mesh.
+    fn peer_url(&self, service: &Service) -> Result<String, StackError> {
+        if self.replicas > 1 {
+            Ok(format!("http://127.0.0.1:{}", self.mesh_port()?))
+        } else {
+            Ok(format!(
+                "http://127.0.0.1:{}",
+                port_of(service, self.port_offset)?
+            ))
+        }
+    }
+
+    /// The port of the service mesh (replicas only): the gateway's + 1.
+    pub fn mesh_port(&self) -> Result<u16, StackError> {
+        self.gateway_port
+            .checked_add(1)
+            .ok_or(StackError::PortRange(self.port_offset, "the mesh"))
+    }
 }
 
 /// The most replicas per service (their ports step by 10 from the table's).
@@ -69,6 +109,15 @@ pub enum StackError {
     /// Replicas out of range.
     #[error("--replicas {0}: use 1 to {MAX_REPLICAS}")]
     Replicas(u16),
+    /// The services' PostgreSQL databases could not be made ready.
+    #[error("PostgreSQL: cannot create database {0}: {1}")]
+    Postgres(String, #[source] odmu_storage::sqlx::Error),
+    /// A service did not become ready in time.
+    #[error("{0} did not become ready")]
+    NotReady(&'static str),
+    /// No service by that name.
+    #[error("no service named {0:?}")]
+    UnknownService(String),
 }
 
 /// The entry point of each service, by name: `odmu service <name>` runs it in this process.
@@ -121,7 +170,7 @@ fn child_spec(
         ),
         (
             "DATABASE_URL".to_owned(),
-            format!("sqlite://{}/{}.db", data_dir.display(), service.database),
+            options.database_url(service, data_dir),
         ),
         ("ODMU_DATA_DIR".to_owned(), data_dir.display().to_string()),
     ];
@@ -132,13 +181,10 @@ fn child_spec(
     if std::env::var_os("LOG_FORMAT").is_none() {
         env.push(("LOG_FORMAT".to_owned(), "pretty".to_owned()));
     }
-    // Every service finds every other at its first replica's port, as it would by service
-    // discovery (replicas share a database, so any one of them answers the same).
+    // One replica each: services call each other directly. With replicas, through the mesh,
+    // which balances over the ready replicas as ECS Service Connect does in production.
     for other in &SERVICES {
-        env.push((
-            other.url_var.to_owned(),
-            format!("http://127.0.0.1:{}", port_of(other, options.port_offset)?),
-        ));
+        env.push((other.url_var.to_owned(), options.peer_url(other)?));
     }
     env.extend(secrets.env_for(service.name));
     Ok(ChildSpec {
@@ -213,6 +259,20 @@ fn print_table(options: &UpOptions, data_dir: &std::path::Path, took: Duration) 
             s.docs_path()
         ));
     }
+    if options.replicas > 1
+        && let Ok(mesh) = options.mesh_port()
+    {
+        lines.push(format!(
+            "  {} replicas each; services call each other through the mesh http://127.0.0.1:{mesh}",
+            options.replicas
+        ));
+    }
+    if options.postgres.is_some() {
+        lines.push(format!(
+            "  databases: PostgreSQL, {}<service>",
+            options.database_prefix
+        ));
+    }
     lines.push(format!("  data folder: {}", data_dir.display()));
     lines.push("  Ctrl-C stops everything.".to_owned());
     for line in lines {
@@ -263,115 +323,259 @@ struct Replica {
     control: tokio::sync::mpsc::Sender<Control>,
 }
 
-/// Starts the stack and runs it until SIGTERM or Ctrl-C, then stops everything gracefully.
-/// SIGHUP rolls every service's replicas.
-pub async fn up(options: UpOptions) -> Result<(), StackError> {
-    let begun = Instant::now();
-    if !(1..=MAX_REPLICAS).contains(&options.replicas) {
-        return Err(StackError::Replicas(options.replicas));
-    }
-    std::fs::create_dir_all(&options.data_dir)
-        .map_err(|e| StackError::DataDir(options.data_dir.clone(), e))?;
-    let data_dir = std::fs::canonicalize(&options.data_dir)
-        .map_err(|e| StackError::DataDir(options.data_dir.clone(), e))?;
-    let secrets = dev_secrets::DevSecrets::load_or_create(&data_dir)
-        .map_err(|e| StackError::DataDir(data_dir.clone(), e))?;
-    let mut specs = Vec::new();
-    for s in &SERVICES {
-        let mut replicas = Vec::new();
-        for r in 0..options.replicas {
-            replicas.push(child_spec(s, r, &options, &data_dir, &secrets)?);
-        }
-        specs.push(replicas);
-    }
+/// A running stack: its replicas, gateway and mesh, and what can be done to them (a rolling
+/// restart, an outage, a crash). `up` runs one until a signal; the resilience suite drives one.
+pub struct Stack {
+    options: UpOptions,
+    data_dir: PathBuf,
+    gateway: gateway::Gateway,
+    replicas: Vec<Replica>,
+    stop_tx: watch::Sender<bool>,
+    supervisors: JoinSet<()>,
+    listeners: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+    health: tokio::task::JoinHandle<()>,
+    secrets: dev_secrets::DevSecrets,
+    begun: Instant,
+}
 
-    // Bind the gateway first: if its port is taken, fail before starting anything.
-    let gateway_addr = SocketAddr::from(([127, 0, 0, 1], options.gateway_port));
-    let listener = TcpListener::bind(gateway_addr)
-        .await
-        .map_err(|e| StackError::GatewayBind(options.gateway_port, e))?;
-    let mut routes = Vec::new();
-    for s in &SERVICES {
-        let authorities = (0..options.replicas)
-            .map(|r| {
-                Ok(format!(
-                    "127.0.0.1:{}",
-                    replica_port(s, options.port_offset, r)?
-                ))
-            })
-            .collect::<Result<Vec<_>, StackError>>()?;
-        routes.push((s, authorities));
-    }
-    let gateway = gateway::Gateway::new(options.gateway_port, routes);
-    let health = tokio::spawn(gateway.clone().check_health(Duration::from_millis(500)));
-    let _ = std::fs::write(pid_file(&data_dir), std::process::id().to_string());
-
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let gateway_task = tokio::spawn({
-        let mut stop = stop_rx.clone();
-        odmu_http::serve(
-            listener,
-            gateway.clone().router(),
-            odmu_http::Shutdown::on(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            }),
-        )
-    });
-
-    let mut supervisors = JoinSet::new();
-    let mut replicas: Vec<Replica> = Vec::new();
-    let mut spawn = |spec: ChildSpec, index: u16, replicas: &mut Vec<Replica>| {
-        let (control, rx) = tokio::sync::mpsc::channel(1);
-        replicas.push(Replica {
-            service: spec.service,
-            index,
-            control,
-        });
-        supervisors.spawn(supervise(spec, stop_rx.clone(), rx));
-    };
-    let mut specs = specs.into_iter();
-    let offset = options.port_offset;
-    let started = async {
-        // odmu_auth first: the others fetch its keys as they start.
-        let Some(auth) = specs.next() else {
-            return false;
-        };
-        for (r, spec) in auth.into_iter().enumerate() {
-            spawn(spec, r as u16, &mut replicas);
+impl Stack {
+    /// Binds the gateway (and the mesh), creates the databases and starts odmu_auth's
+    /// replicas; `wait_ready` starts the rest once odmu_auth is ready.
+    pub async fn launch(options: UpOptions) -> Result<Self, StackError> {
+        let begun = Instant::now();
+        if !(1..=MAX_REPLICAS).contains(&options.replicas) {
+            return Err(StackError::Replicas(options.replicas));
         }
-        if !wait_ready(&[&SERVICES[0]], offset, options.replicas).await {
-            return false;
-        }
-        for service in specs {
-            for (r, spec) in service.into_iter().enumerate() {
-                spawn(spec, r as u16, &mut replicas);
+        std::fs::create_dir_all(&options.data_dir)
+            .map_err(|e| StackError::DataDir(options.data_dir.clone(), e))?;
+        let data_dir = std::fs::canonicalize(&options.data_dir)
+            .map_err(|e| StackError::DataDir(options.data_dir.clone(), e))?;
+        let secrets = dev_secrets::DevSecrets::load_or_create(&data_dir)
+            .map_err(|e| StackError::DataDir(data_dir.clone(), e))?;
+        if let Some(server) = &options.postgres {
+            for s in &SERVICES {
+                let name = format!("{}{}", options.database_prefix, s.database);
+                odmu_storage::create_database_if_missing(server, &name)
+                    .await
+                    .map_err(|e| StackError::Postgres(name, e))?;
             }
         }
-        let rest: Vec<&'static Service> = SERVICES.iter().skip(1).collect();
-        if !wait_ready(&rest, offset, options.replicas).await {
-            return false;
+
+        // Bind the gateway first: if its port is taken, fail before starting anything.
+        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], options.gateway_port)))
+            .await
+            .map_err(|e| StackError::GatewayBind(options.gateway_port, e))?;
+        let mesh_listener = if options.replicas > 1 {
+            let port = options.mesh_port()?;
+            Some(
+                TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port)))
+                    .await
+                    .map_err(|e| StackError::GatewayBind(port, e))?,
+            )
+        } else {
+            None
+        };
+        let mut routes = Vec::new();
+        for s in &SERVICES {
+            let authorities = (0..options.replicas)
+                .map(|r| {
+                    Ok(format!(
+                        "127.0.0.1:{}",
+                        replica_port(s, options.port_offset, r)?
+                    ))
+                })
+                .collect::<Result<Vec<_>, StackError>>()?;
+            routes.push((s, authorities));
         }
-        print_table(&options, &data_dir, begun.elapsed());
-        if secrets.created {
+        let gateway = gateway::Gateway::new(options.gateway_port, routes);
+        let health = tokio::spawn(gateway.clone().check_health(Duration::from_millis(500)));
+        let _ = std::fs::write(pid_file(&data_dir), std::process::id().to_string());
+
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let serve = |listener: TcpListener, router: axum::Router| {
+            let mut stop = stop_rx.clone();
+            tokio::spawn(odmu_http::serve(
+                listener,
+                router,
+                odmu_http::Shutdown::on(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                }),
+            ))
+        };
+        let mut listeners = vec![serve(listener, gateway.clone().router())];
+        if let Some(mesh) = mesh_listener {
+            listeners.push(serve(mesh, gateway.mesh().router()));
+        }
+
+        let mut stack = Self {
+            data_dir,
+            gateway,
+            replicas: Vec::new(),
+            stop_tx,
+            supervisors: JoinSet::new(),
+            listeners,
+            health,
+            secrets,
+            begun,
+            options,
+        };
+        // odmu_auth first: the others fetch its keys as they start.
+        stack.spawn_service(&SERVICES[0])?;
+        Ok(stack)
+    }
+
+    fn spawn_service(&mut self, service: &'static Service) -> Result<(), StackError> {
+        for r in 0..self.options.replicas {
+            let spec = child_spec(service, r, &self.options, &self.data_dir, &self.secrets)?;
+            let (control, rx) = tokio::sync::mpsc::channel(1);
+            self.replicas.push(Replica {
+                service,
+                index: r,
+                control,
+            });
+            self.supervisors
+                .spawn(supervise(spec, self.stop_tx.subscribe(), rx));
+        }
+        Ok(())
+    }
+
+    /// Waits for odmu_auth, starts the other services, waits for them, and prints the table.
+    pub async fn wait_ready(&mut self) -> Result<(), StackError> {
+        let offset = self.options.port_offset;
+        let replicas = self.options.replicas;
+        if !wait_ready(&[&SERVICES[0]], offset, replicas).await {
+            return Err(StackError::NotReady(SERVICES[0].name));
+        }
+        for s in SERVICES.iter().skip(1) {
+            self.spawn_service(s)?;
+        }
+        let rest: Vec<&'static Service> = SERVICES.iter().skip(1).collect();
+        if !wait_ready(&rest, offset, replicas).await {
+            return Err(StackError::NotReady("a service"));
+        }
+        print_table(&self.options, &self.data_dir, self.begun.elapsed());
+        if self.secrets.created {
             print_prefixed(
                 "odmu",
                 &format!(
                     "  dev admin (shown this once; kept in {}): {} / {}",
-                    secrets.path.display(),
+                    self.secrets.path.display(),
                     dev_secrets::DEV_ADMIN_EMAIL,
-                    secrets.admin_password
+                    self.secrets.admin_password
                 ),
             );
         }
-        true
-    };
+        Ok(())
+    }
+
+    /// The gateway's URL.
+    pub fn gateway_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.options.gateway_port)
+    }
+
+    /// The dev admin's password (for checks that need the admin role).
+    pub fn admin_password(&self) -> &str {
+        &self.secrets.admin_password
+    }
+
+    /// The settings it runs with.
+    pub fn options(&self) -> &UpOptions {
+        &self.options
+    }
+
+    /// A rolling restart of every service (see `rolling_restart`).
+    pub async fn roll(&self) {
+        rolling_restart(&self.gateway, &self.replicas, self.options.port_offset).await;
+    }
+
+    fn replicas_of(&self, name: &str) -> Result<Vec<&Replica>, StackError> {
+        let found: Vec<&Replica> = self
+            .replicas
+            .iter()
+            .filter(|r| r.service.name == name)
+            .collect();
+        if found.is_empty() {
+            return Err(StackError::UnknownService(name.to_owned()));
+        }
+        Ok(found)
+    }
+
+    /// Stops every replica of `name` gracefully and keeps it down (an outage) until
+    /// `start_service`.
+    pub async fn stop_service(&self, name: &str) -> Result<(), StackError> {
+        for replica in self.replicas_of(name)? {
+            let (done, stopped) = tokio::sync::oneshot::channel();
+            if replica.control.send(Control::Stop(done)).await.is_ok() {
+                let _ = stopped.await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts the replicas of `name` again after `stop_service`, and waits until they are ready.
+    pub async fn start_service(&self, name: &str) -> Result<(), StackError> {
+        let replicas = self.replicas_of(name)?;
+        for replica in &replicas {
+            let (done, started) = tokio::sync::oneshot::channel();
+            if replica.control.send(Control::Start(done)).await.is_ok() {
+                let _ = started.await;
+            }
+        }
+        for replica in replicas {
+            if !wait_ready_replica(&[replica.service], self.options.port_offset, replica.index)
+                .await
+            {
+                return Err(StackError::NotReady(replica.service.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// `kill -9` of every replica of `name`; their supervisors start them again.
+    pub async fn kill_service(&self, name: &str) -> Result<(), StackError> {
+        for replica in self.replicas_of(name)? {
+            let _ = replica.control.send(Control::Kill).await;
+        }
+        Ok(())
+    }
+
+    /// Waits until every replica of `name` answers ready.
+    pub async fn wait_service_ready(&self, name: &str) -> Result<(), StackError> {
+        for replica in self.replicas_of(name)? {
+            if !wait_ready_replica(&[replica.service], self.options.port_offset, replica.index)
+                .await
+            {
+                return Err(StackError::NotReady(replica.service.name));
+            }
+        }
+        Ok(())
+    }
+
+    /// Drains every service and the gateway, and waits until all have stopped.
+    pub async fn shutdown(mut self) {
+        print_prefixed("odmu", "stopping: draining every service");
+        let _ = self.stop_tx.send(true);
+        while self.supervisors.join_next().await.is_some() {}
+        for listener in self.listeners.drain(..) {
+            let _ = listener.await;
+        }
+        self.health.abort();
+        let _ = std::fs::remove_file(pid_file(&self.data_dir));
+        print_prefixed("odmu", "stopped");
+    }
+}
+
+/// Starts the stack and runs it until SIGTERM or Ctrl-C, then stops everything gracefully.
+/// SIGHUP rolls every service's replicas.
+pub async fn up(options: UpOptions) -> Result<(), StackError> {
+    let mut stack = Stack::launch(options).await?;
     let signal = odmu_http::signal();
     tokio::pin!(signal);
-    let up = tokio::select! {
-        up = started => up,
-        () = &mut signal => false,
+    let ready = tokio::select! {
+        ready = stack.wait_ready() => ready,
+        () = &mut signal => Ok(()),
     };
-    if up {
+    if ready.is_ok() {
         let mut hangup =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
         loop {
@@ -384,24 +588,16 @@ pub async fn up(options: UpOptions) -> Result<(), StackError> {
             tokio::select! {
                 () = &mut signal => break,
                 Some(()) = roll => {
-                    let rolled = rolling_restart(&gateway, &replicas, offset);
                     tokio::select! {
                         () = &mut signal => break,
-                        () = rolled => {}
+                        () = stack.roll() => {}
                     }
                 }
             }
         }
     }
-
-    print_prefixed("odmu", "stopping: draining every service");
-    let _ = stop_tx.send(true);
-    while supervisors.join_next().await.is_some() {}
-    let _ = gateway_task.await;
-    health.abort();
-    let _ = std::fs::remove_file(pid_file(&data_dir));
-    print_prefixed("odmu", "stopped");
-    Ok(())
+    stack.shutdown().await;
+    ready
 }
 
 /// What an ECS rolling deployment does, one replica at a time and service by service in start-up
@@ -451,6 +647,26 @@ async fn rolling_restart(gateway: &gateway::Gateway, replicas: &[Replica], offse
 mod tests {
     use super::*;
 
+    fn spec_of(service: &'static Service, replica: u16, options: &UpOptions) -> ChildSpec {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = dev_secrets::DevSecrets::load_or_create(dir.path()).unwrap();
+        child_spec(
+            service,
+            replica,
+            options,
+            std::path::Path::new("/d"),
+            &secrets,
+        )
+        .unwrap()
+    }
+
+    fn env_of<'a>(spec: &'a ChildSpec, key: &str) -> Option<&'a str> {
+        spec.env
+            .iter()
+            .find(|(n, _)| n == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     #[test]
     fn every_service_in_the_table_can_be_started_by_name() {
         for s in &SERVICES {
@@ -465,24 +681,12 @@ mod tests {
             data_dir: ".data".into(),
             gateway_port: 8080,
             port_offset: 100,
-            replicas: 2,
+            replicas: 1,
+            postgres: None,
+            database_prefix: String::new(),
         };
-        let dir = tempfile::tempdir().unwrap();
-        let secrets = dev_secrets::DevSecrets::load_or_create(dir.path()).unwrap();
-        let spec = child_spec(
-            &odmu_topology::BILLING,
-            1,
-            &options,
-            std::path::Path::new("/d"),
-            &secrets,
-        )
-        .unwrap();
-        let get = |k: &str| {
-            spec.env
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
-        };
+        let spec = spec_of(&odmu_topology::BILLING, 1, &options);
+        let get = |k: &str| env_of(&spec, k);
         assert_eq!(
             get("PORT"),
             Some("3111"),
@@ -496,6 +700,26 @@ mod tests {
             spec.args,
             vec![OsString::from("service"), OsString::from("billing")]
         );
+    }
+
+    #[test]
+    fn replicas_call_each_other_through_the_mesh_and_postgres_gets_prefixed_databases() {
+        let options = UpOptions {
+            data_dir: ".data".into(),
+            gateway_port: 8080,
+            port_offset: 0,
+            replicas: 2,
+            postgres: Some("postgres://postgres@127.0.0.1:5432/postgres".into()),
+            database_prefix: "run1_".into(),
+        };
+        let spec = spec_of(&odmu_topology::DRIVER_API, 0, &options);
+        let get = |k: &str| env_of(&spec, k);
+        assert_eq!(
+            get("DATABASE_URL"),
+            Some("postgres://postgres@127.0.0.1:5432/run1_driver_api")
+        );
+        assert_eq!(get("BILLING_URL"), Some("http://127.0.0.1:8081"));
+        assert_eq!(get("AUTH_URL"), Some("http://127.0.0.1:8081"));
     }
 
     #[test]

@@ -21,6 +21,10 @@ const STOP_GRACE: Duration = Duration::from_secs(15);
 /// A run this long counts as healthy: the next crash starts the backoff again.
 const STABLE_AFTER: Duration = Duration::from_secs(30);
 
+/// Service processes started by this stack so far (first starts, restarts and replacements):
+/// the resilience suite checks that an outage of the database costs none.
+pub static STARTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// What to run for one service replica.
 pub struct ChildSpec {
     /// The service.
@@ -88,6 +92,13 @@ pub enum Control {
     /// Stop it gracefully (SIGTERM, drain) and start its replacement at once; the sender hears
     /// when the replacement process has been started (readiness is the caller's to wait for).
     Replace(oneshot::Sender<()>),
+    /// Stop it gracefully and keep it stopped (an outage) until `Start`; the sender hears
+    /// when it has exited.
+    Stop(oneshot::Sender<()>),
+    /// Start it again after a `Stop`; the sender hears when the process has been started.
+    Start(oneshot::Sender<()>),
+    /// `kill -9` it: a crash, which the supervisor answers by starting it again.
+    Kill,
 }
 
 async fn stop(name: &'static str, child: &mut Child) {
@@ -135,6 +146,7 @@ pub async fn supervise(
                 return;
             }
         };
+        STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Some(done) = spawn_next.take() {
             let _ = done.send(());
         }
@@ -144,17 +156,46 @@ pub async fn supervise(
             &format!("started {name} pid={}", child.id().unwrap_or_default()),
         );
         let mut replaced = None;
-        let status = tokio::select! {
-            status = child.wait() => status,
-            () = stop_requested(&mut stopping) => {
-                stop(name, &mut child).await;
-                return;
-            }
-            Some(Control::Replace(done)) = control.recv() => {
-                print_prefixed("odmu", &format!("replacing {name}: draining the old process"));
-                stop(name, &mut child).await;
-                replaced = Some(done);
-                child.wait().await
+        let status = loop {
+            tokio::select! {
+                status = child.wait() => break status,
+                () = stop_requested(&mut stopping) => {
+                    stop(name, &mut child).await;
+                    return;
+                }
+                Some(asked) = control.recv() => match asked {
+                    Control::Replace(done) => {
+                        print_prefixed("odmu", &format!("replacing {name}: draining the old process"));
+                        stop(name, &mut child).await;
+                        replaced = Some(done);
+                        break child.wait().await;
+                    }
+                    Control::Stop(done) => {
+                        print_prefixed("odmu", &format!("stopping {name} until it is started again"));
+                        stop(name, &mut child).await;
+                        let _ = done.send(());
+                        // Down until started again (or the stack stops); other requests wait.
+                        loop {
+                            tokio::select! {
+                                () = stop_requested(&mut stopping) => return,
+                                asked = control.recv() => match asked {
+                                    Some(Control::Start(done)) => { replaced = Some(done); break; }
+                                    Some(_) => {}
+                                    None => return,
+                                },
+                            }
+                        }
+                        break child.wait().await;
+                    }
+                    Control::Kill => {
+                        if let Some(pid) = child.id() {
+                            print_prefixed("odmu", &format!("kill -9 {name} (pid {pid})"));
+                            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
+                        }
+                    }
+                    // Already running.
+                    Control::Start(done) => { let _ = done.send(()); }
+                },
             }
         };
         if let Some(done) = replaced {

@@ -7,6 +7,8 @@
 //! Drop-in for `tools/stack/tests/flow.rs` (dev-dependencies already there: odmu-testkit,
 //! odmu-authn, nix, tokio, reqwest, serde_json, tempfile).
 
+mod common;
+
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -15,7 +17,6 @@ use nix::unistd::Pid;
 use odmu_authn::Role;
 use odmu_testkit::Caller;
 use odmu_testkit::accounts::{log_in, sign_up_and_log_in};
-use odmu_topology::SERVICES;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
@@ -23,21 +24,6 @@ use tokio::process::{Child, Command};
 /// Paris, Place de la Concorde, and Bastille, 4.9 km of route east.
 const PICKUP: (f64, f64) = (48.8656, 2.3212);
 const DROPOFF: (f64, f64) = (48.8532, 2.3692);
-
-/// Six free ports in the layout of 3000-3004 and 8080.
-fn free_offset() -> u16 {
-    for attempt in 0..200u16 {
-        let offset = 21000 + (std::process::id() as u16 % 200) * 50 + attempt * 7;
-        let mut ports = SERVICES.iter().map(|s| s.port + offset);
-        if ports.all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok())
-            && std::net::TcpListener::bind(("127.0.0.1", odmu_topology::GATEWAY_PORT + offset))
-                .is_ok()
-        {
-            return offset;
-        }
-    }
-    panic!("no free ports");
-}
 
 /// The stack, started on a fresh data folder; stopped with SIGTERM when dropped.
 struct Stack {
@@ -49,7 +35,7 @@ struct Stack {
 impl Stack {
     async fn start() -> Self {
         let data = tempfile::tempdir().unwrap();
-        let offset = free_offset();
+        let offset = common::free_offset(21000);
         let gateway_port = odmu_topology::GATEWAY_PORT + offset;
         let mut child = Command::new(env!("CARGO_BIN_EXE_odmu"))
             .arg("--data-dir")

@@ -1,6 +1,8 @@
 //! `odmu` as a user runs it: five service processes, the gateway, routing, a crash and its
 //! restart, and a graceful stop.
 
+mod common;
+
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,28 +44,6 @@ impl Output {
     }
 }
 
-fn free_offset() -> u16 {
-    // The ports of 3000-3004 (and of a second replica, +10) and 8080, all free right now.
-    // Tests of this binary run at once: each takes its own turn of offsets.
-    static TURN: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
-    for _ in 0..200u16 {
-        let attempt = TURN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let offset = 20000 + (std::process::id() as u16 % 200) * 50 + attempt * 23;
-        let ports: Vec<u16> = SERVICES
-            .iter()
-            .flat_map(|s| [s.port + offset, s.port + offset + 10])
-            .chain([odmu_topology::GATEWAY_PORT + offset])
-            .collect();
-        if ports
-            .iter()
-            .all(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
-        {
-            return offset;
-        }
-    }
-    panic!("no free ports");
-}
-
 struct Stack {
     child: Child,
     output: Output,
@@ -77,7 +57,7 @@ async fn start_stack() -> Stack {
 
 async fn start_stack_with(replicas: u16) -> Stack {
     let data = tempfile::tempdir().unwrap();
-    let offset = free_offset();
+    let offset = common::free_offset(20000);
     let gateway_port = odmu_topology::GATEWAY_PORT + offset;
     let mut child = Command::new(env!("CARGO_BIN_EXE_odmu"))
         .arg("--data-dir")
