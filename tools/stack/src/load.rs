@@ -11,6 +11,7 @@
 pub mod actors;
 pub mod flow;
 pub mod stats;
+pub mod verify;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +36,38 @@ pub struct LoadOptions {
     pub cancel_share: f64,
     /// Where to write the JSON report.
     pub report: Option<std::path::PathBuf>,
+    /// How long a rider waits for the invoice on a completed trip before the flow fails.
+    pub invoice_wait: Duration,
+    /// The admin's email and password: the checks afterwards then cover the ledger and the
+    /// outbox too.
+    pub admin: Option<(String, String)>,
+    /// How long the checks afterwards wait for the outbox to drain.
+    pub settle: Duration,
+    /// Stops starting flows early when it turns true (the resilience suite ends the load when
+    /// its scenario is over).
+    pub stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Told when the accounts are set up and flows begin.
+    pub started: Option<Arc<tokio::sync::Notify>>,
+}
+
+impl LoadOptions {
+    /// The defaults of `odmu load`, against `gateway`.
+    pub fn new(gateway: impl Into<String>) -> Self {
+        Self {
+            gateway: gateway.into(),
+            riders: 20,
+            drivers: 20,
+            duration: Duration::from_secs(30),
+            rate: None,
+            cancel_share: 0.1,
+            report: None,
+            invoice_wait: Duration::from_secs(10),
+            admin: None,
+            settle: Duration::from_secs(30),
+            stop: None,
+            started: None,
+        }
+    }
 }
 
 /// Why a run could not be made.
@@ -104,6 +137,11 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
             .pool_max_idle_per_host(256)
             .build()
             .map_err(|e| LoadError::Options(e.to_string()))?,
+        invoice_wait: options.invoice_wait,
+    };
+    let admin = match &options.admin {
+        Some((email, password)) => Some(actors::login(&gw, email, password).await?),
+        None => None,
     };
     let run_id = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     eprintln!(
@@ -112,7 +150,18 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
     );
     let riders = actors::riders(&gw, options.riders, &run_id).await?;
     let drivers = actors::drivers(&gw, options.drivers, &run_id).await?;
-    let pairs: Vec<(actors::Actor, actors::Actor)> = riders.into_iter().zip(drivers).collect();
+    let pairs: Vec<flow::Pair> = riders
+        .iter()
+        .cloned()
+        .zip(drivers)
+        .enumerate()
+        .map(|(rider_index, (rider, driver))| flow::Pair {
+            rider_index,
+            rider,
+            driver,
+            dangling: std::sync::Mutex::new(None),
+        })
+        .collect();
     eprintln!(
         "odmu load: {} rider-driver pairs; running for {:?}{}",
         pairs.len(),
@@ -124,6 +173,7 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
     );
 
     let stats = Arc::new(Stats::new());
+    let journal = Arc::new(verify::Journal::default());
     let (free_tx, mut free_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
     for i in 0..pairs.len() {
         let _ = free_tx.send(i);
@@ -133,14 +183,20 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
     let dropped = Arc::new(AtomicU64::new(0));
     let begun = Instant::now();
     let deadline = begun + options.duration;
+    if let Some(started) = &options.started {
+        started.notify_one();
+    }
     let progress = tokio::spawn(progress_line(stats.clone(), begun, deadline));
     let mut tasks = tokio::task::JoinSet::new();
     let mut tick = options
         .rate
         .filter(|r| *r > 0.0)
         .map(|r| tokio::time::interval(Duration::from_secs_f64(1.0 / r)));
+    let stopped = |stop: &Option<tokio::sync::watch::Receiver<bool>>| {
+        stop.as_ref().is_some_and(|s| *s.borrow())
+    };
     loop {
-        if Instant::now() >= deadline {
+        if Instant::now() >= deadline || stopped(&options.stop) {
             break;
         }
         let pair = match &mut tick {
@@ -155,9 +211,18 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
                     }
                 }
             }
-            None => match tokio::time::timeout_at(deadline.into(), free_rx.recv()).await {
+            None => match tokio::time::timeout_at(
+                deadline
+                    .min(Instant::now() + Duration::from_millis(200))
+                    .into(),
+                free_rx.recv(),
+            )
+            .await
+            {
                 Ok(Some(pair)) => pair,
-                _ => break,
+                Ok(None) => break,
+                // Look at the deadline and the stop signal again.
+                Err(_) => continue,
             },
         };
         let n = serial.fetch_add(1, Ordering::Relaxed);
@@ -165,9 +230,9 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
             && (n as f64 * options.cancel_share).floor()
                 != ((n + 1) as f64 * options.cancel_share).floor();
         let (gw, stats, pairs, free) = (gw.clone(), stats.clone(), pairs.clone(), free_tx.clone());
+        let journal = journal.clone();
         tasks.spawn(async move {
-            let (rider, driver) = &pairs[pair];
-            let outcome = flow::run(&gw, &stats, rider, driver, cancel, n).await;
+            let outcome = flow::run(&gw, &stats, &journal, &pairs[pair], cancel, n).await;
             if outcome == Outcome::Failed {
                 // A failed flow may leave the driver holding a ride: rest the pair.
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -180,6 +245,21 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
     let elapsed = begun.elapsed();
     progress.abort();
     eprintln!();
+    // What failed flows left is settled (best effort) before the checks, so that every pair's
+    // driver ends free and nothing is half done.
+    for pair in pairs.iter() {
+        let left = pair
+            .dangling
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(d) = left {
+            let _ = flow::settle(&gw, &stats, &journal, pair, &d).await;
+        }
+    }
+    let verification =
+        verify::verify(&gw, &riders, &journal, admin.as_deref(), options.settle).await;
+    eprintln!("odmu load: {}", verification.line());
     let settings = serde_json::json!({
         "gateway": options.gateway,
         "riders": options.riders,
@@ -187,9 +267,11 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
         "duration_s": options.duration.as_secs_f64(),
         "rate": options.rate,
         "cancel_share": options.cancel_share,
+        "invoice_wait_s": options.invoice_wait.as_secs_f64(),
         "arrivals_dropped_all_pairs_busy": dropped.load(Ordering::Relaxed),
     });
-    let report = stats.report(elapsed, settings);
+    let mut report = stats.report(elapsed, settings);
+    report.verification = Some(verification);
     if let Some(path) = &options.report {
         let text = serde_json::to_string_pretty(&report).unwrap_or_default();
         std::fs::write(path, text).map_err(LoadError::Report)?;
@@ -197,22 +279,28 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
     Ok(report)
 }
 
-/// One line, rewritten every second: flows/s so far, failures, the worst step p99.
+/// One line, rewritten every second on a terminal (a new line every 5 s in a log): flows/s so
+/// far, failures, the worst step p99.
 async fn progress_line(stats: Arc<Stats>, begun: Instant, deadline: Instant) {
-    use std::io::Write as _;
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    use std::io::{IsTerminal as _, Write as _};
+    let terminal = std::io::stderr().is_terminal();
+    let mut tick = tokio::time::interval(Duration::from_secs(if terminal { 1 } else { 5 }));
     tick.tick().await;
     loop {
         tick.tick().await;
         let (flows, failed, p99) = stats.progress();
         let elapsed = begun.elapsed().as_secs_f64();
         let left = deadline.saturating_duration_since(Instant::now()).as_secs();
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r  {elapsed:6.0} s  {:8.1} flows/s  {failed} failed  step p99 {p99:8.2} ms  ({left} s left)   ",
+        let line = format!(
+            "  {elapsed:6.0} s  {:8.1} flows/s  {failed} failed  step p99 {p99:8.2} ms  ({left} s left)",
             flows as f64 / elapsed.max(1e-9)
         );
+        let mut err = std::io::stderr().lock();
+        let _ = if terminal {
+            write!(err, "\r{line}   ")
+        } else {
+            writeln!(err, "{line}")
+        };
         let _ = err.flush();
     }
 }

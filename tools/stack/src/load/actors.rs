@@ -34,13 +34,18 @@ async fn account(gw: &Gateway, role: &str, n: usize, run: &str) -> Result<String
     if res.status().as_u16() != 201 {
         return Err(setup_error("sign-up", format!("{}", res.status())));
     }
+    login(gw, &email, PASSWORD).await
+}
+
+/// An access token for `email` (the password grant).
+pub async fn login(gw: &Gateway, email: &str, password: &str) -> Result<String, StepError> {
     let res = gw
         .http
         .post(format!("{}/auth/v1/token", gw.base))
         .form(&[
             ("grant_type", "password"),
-            ("email", email.as_str()),
-            ("password", PASSWORD),
+            ("email", email),
+            ("password", password),
         ])
         .send()
         .await

@@ -9,9 +9,7 @@ use serde_json::{Value, json};
 
 use super::actors::{Actor, CENTRE};
 use super::stats::{Outcome, Stats};
-
-/// How long the rider waits for the invoice to appear on the trip.
-const INVOICE_PATIENCE: Duration = Duration::from_secs(10);
+use super::verify::{Acked, Journal};
 
 /// A step failed: its status (or `timeout` / `connect`) and a detail for the log.
 #[derive(Debug)]
@@ -31,6 +29,30 @@ pub struct Gateway {
     pub base: String,
     /// One pool of connections.
     pub http: reqwest::Client,
+    /// How long a rider waits for the invoice to appear on the trip.
+    pub invoice_wait: Duration,
+}
+
+/// A trip a failed flow left behind (booked, maybe accepted or started): the pair's next flow
+/// settles it first, so that the driver is free again and nothing stays half done.
+#[derive(Debug, Clone)]
+pub struct Dangling {
+    trip: String,
+    code: String,
+    distance_m: i64,
+    duration_s: i64,
+}
+
+/// One rider with one driver, and what their last flow left behind.
+pub struct Pair {
+    /// The rider's index among the load's riders.
+    pub rider_index: usize,
+    /// The rider.
+    pub rider: Actor,
+    /// The driver.
+    pub driver: Actor,
+    /// Left by a failed flow.
+    pub dangling: std::sync::Mutex<Option<Dangling>>,
 }
 
 /// One request of a flow's step.
@@ -114,21 +136,38 @@ impl Gateway {
     }
 }
 
-/// Runs one flow of `rider` with `driver` (who waits online at the pickup). `cancel` makes
-/// the rider cancel after booking.
+/// Runs one flow of the pair's rider with its driver (who waits online at the pickup), after
+/// settling what a failed flow left. `cancel` makes the rider cancel after booking.
 pub async fn run(
     gw: &Gateway,
     stats: &Stats,
-    rider: &Actor,
-    driver: &Actor,
+    journal: &Journal,
+    pair: &Pair,
     cancel: bool,
     serial: u64,
 ) -> Outcome {
     let started = Instant::now();
-    let outcome = match steps(gw, stats, rider, driver, cancel, serial).await {
+    let left = pair
+        .dangling
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    let mut current = None;
+    let result = match left {
+        Some(d) => match settle(gw, stats, journal, pair, &d).await {
+            Ok(()) => steps(gw, stats, journal, pair, cancel, serial, &mut current).await,
+            Err(e) => {
+                current = Some(d);
+                Err(e)
+            }
+        },
+        None => steps(gw, stats, journal, pair, cancel, serial, &mut current).await,
+    };
+    let outcome = match result {
         Ok(outcome) => outcome,
         Err(e) => {
             tracing::warn!(step = e.step, status = %e.kind, detail = %e.detail, "flow failed");
+            *pair.dangling.lock().unwrap_or_else(|e| e.into_inner()) = current;
             Outcome::Failed
         }
     };
@@ -136,14 +175,84 @@ pub async fn run(
     outcome
 }
 
+/// Brings a trip a failed flow left to an end, as its rider and driver would: cancel it while
+/// requested, else start and complete it.
+pub async fn settle(
+    gw: &Gateway,
+    stats: &Stats,
+    journal: &Journal,
+    pair: &Pair,
+    d: &Dangling,
+) -> Result<(), StepError> {
+    let trip = gw
+        .call(
+            stats,
+            Req::new(
+                "recover",
+                Method::GET,
+                &format!("/client/v1/trips/{}", d.trip),
+                &pair.rider.token,
+            ),
+        )
+        .await?;
+    let ride = format!("/driver/v1/rides/{}", d.trip);
+    let status = trip["status"].as_str().unwrap_or_default();
+    if status == "requested" {
+        let cancelled = gw
+            .call(
+                stats,
+                Req::new(
+                    "recover",
+                    Method::POST,
+                    &format!("/client/v1/trips/{}/cancel", d.trip),
+                    &pair.rider.token,
+                ),
+            )
+            .await?;
+        let fee_cents = cancelled["cancellation_fee_cents"].as_i64().unwrap_or(0);
+        journal.ack(pair.rider_index, &d.trip, Acked::Cancelled { fee_cents });
+        return Ok(());
+    }
+    if status == "accepted" {
+        gw.call(
+            stats,
+            Req::new(
+                "recover",
+                Method::POST,
+                &format!("{ride}/start"),
+                &pair.driver.token,
+            )
+            .json(json!({"start_code": d.code})),
+        )
+        .await?;
+    }
+    if status == "accepted" || status == "in_progress" {
+        gw.call(
+            stats,
+            Req::new(
+                "recover",
+                Method::POST,
+                &format!("{ride}/complete"),
+                &pair.driver.token,
+            )
+            .json(json!({"distance_m": d.distance_m, "duration_s": d.duration_s})),
+        )
+        .await?;
+        journal.ack(pair.rider_index, &d.trip, Acked::Completed);
+    }
+    Ok(())
+}
+
 async fn steps(
     gw: &Gateway,
     stats: &Stats,
-    rider: &Actor,
-    driver: &Actor,
+    journal: &Journal,
+    pair: &Pair,
     cancel: bool,
     serial: u64,
+    current: &mut Option<Dangling>,
 ) -> Result<Outcome, StepError> {
+    let (rider, driver) = (&pair.rider, &pair.driver);
     let pickup = driver.position;
     // A few kilometres away, in a direction that changes from flow to flow.
     let angle = (serial % 360) as f64 * std::f64::consts::PI / 180.0;
@@ -166,17 +275,31 @@ async fn steps(
         )
         .await?;
     let trip_id = text(&trip, "id", "book")?;
+    let code = text(&trip, "start_code", "book")?;
+    let distance = quote["distance_m"].as_i64().unwrap_or(1000);
+    let duration = quote["duration_s"].as_i64().unwrap_or(300);
+    journal.ack(pair.rider_index, &trip_id, Acked::Booked);
+    *current = Some(Dangling {
+        trip: trip_id.clone(),
+        code: code.clone(),
+        distance_m: distance,
+        duration_s: duration,
+    });
     if cancel {
-        gw.call(
-            stats,
-            Req::new(
-                "cancel",
-                Method::POST,
-                &format!("/client/v1/trips/{trip_id}/cancel"),
-                &rider.token,
-            ),
-        )
-        .await?;
+        let cancelled = gw
+            .call(
+                stats,
+                Req::new(
+                    "cancel",
+                    Method::POST,
+                    &format!("/client/v1/trips/{trip_id}/cancel"),
+                    &rider.token,
+                ),
+            )
+            .await?;
+        let fee_cents = cancelled["cancellation_fee_cents"].as_i64().unwrap_or(0);
+        journal.ack(pair.rider_index, &trip_id, Acked::Cancelled { fee_cents });
+        *current = None;
         return Ok(Outcome::Cancelled);
     }
     let open = gw
@@ -208,7 +331,6 @@ async fn steps(
         ),
     )
     .await?;
-    let code = text(&trip, "start_code", "book")?;
     gw.call(
         stats,
         Req::new(
@@ -220,8 +342,6 @@ async fn steps(
         .json(json!({"start_code": code})),
     )
     .await?;
-    let distance = quote["distance_m"].as_i64().unwrap_or(1000);
-    let duration = quote["duration_s"].as_i64().unwrap_or(300);
     gw.call(
         stats,
         Req::new(
@@ -233,6 +353,8 @@ async fn steps(
         .json(json!({"distance_m": distance, "duration_s": duration})),
     )
     .await?;
+    journal.ack(pair.rider_index, &trip_id, Acked::Completed);
+    *current = None;
     invoice(gw, stats, rider, &trip_id).await?;
     Ok(Outcome::Completed)
 }
@@ -255,12 +377,12 @@ async fn invoice(gw: &Gateway, stats: &Stats, rider: &Actor, trip: &str) -> Resu
             stats.record("invoice", started.elapsed(), None);
             return Ok(());
         }
-        if started.elapsed() > INVOICE_PATIENCE {
+        if started.elapsed() > gw.invoice_wait {
             stats.record("invoice", started.elapsed(), Some("timeout".into()));
             return Err(StepError {
                 step: "invoice",
                 kind: "timeout".into(),
-                detail: format!("no invoice on trip {trip} after {INVOICE_PATIENCE:?}"),
+                detail: format!("no invoice on trip {trip} after {:?}", gw.invoice_wait),
             });
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -8,8 +8,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 /// The steps of one flow, in order.
-pub const STEPS: [&str; 8] = [
-    "quote", "book", "see", "accept", "start", "complete", "invoice", "cancel",
+pub const STEPS: [&str; 9] = [
+    "quote", "book", "see", "accept", "start", "complete", "invoice", "cancel", "recover",
 ];
 
 /// What one step has seen so far.
@@ -118,6 +118,7 @@ impl Stats {
             flows_completed: o.completed,
             flows_cancelled: o.cancelled,
             flows_failed: o.failed,
+            requests_failed: steps.values().map(|s| s.errors.values().sum::<u64>()).sum(),
             duration_s: seconds,
             flow_p50_ms: ms(&flows, 0.5),
             flow_p99_ms: ms(&flows, 0.99),
@@ -136,6 +137,7 @@ impl Stats {
                 })
                 .collect(),
             settings,
+            verification: None,
         }
     }
 }
@@ -162,6 +164,8 @@ pub struct Report {
     pub flows_cancelled: u64,
     /// Flows that failed at some step.
     pub flows_failed: u64,
+    /// Requests answered with an error or not at all (every step, `recover` included).
+    pub requests_failed: u64,
     /// The run's length.
     pub duration_s: f64,
     /// Whole-flow latency, p50.
@@ -172,6 +176,15 @@ pub struct Report {
     pub steps: Vec<StepReport>,
     /// The options of the run.
     pub settings: serde_json::Value,
+    /// The checks of the platform's data after the run.
+    pub verification: Option<super::verify::Verification>,
+}
+
+impl Report {
+    /// Whether the run was clean: no failed flow, and the checks passed.
+    pub fn clean(&self) -> bool {
+        self.flows_failed == 0 && self.verification.as_ref().is_none_or(|v| v.ok)
+    }
 }
 
 /// One step's figures.
@@ -225,6 +238,13 @@ impl Report {
             self.flow_p50_ms,
             self.flow_p99_ms
         ));
+        if let Some(v) = &self.verification {
+            out.push_str(&v.line());
+            out.push('\n');
+            for problem in v.lost.iter().chain(&v.duplicated) {
+                out.push_str(&format!("  {problem}\n"));
+            }
+        }
         out
     }
 }
