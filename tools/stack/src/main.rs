@@ -23,6 +23,13 @@ struct Cli {
     /// Processes per service (1 to 9) behind the gateway; replica r on its port + 10 x r.
     #[arg(long, env = "ODMU_REPLICAS", default_value_t = 1)]
     replicas: u16,
+    /// Keep the databases on this PostgreSQL server instead of SQLite files
+    /// (e.g. postgres://postgres@127.0.0.1:5432/postgres); each service gets its own database.
+    #[arg(long, env = "ODMU_POSTGRES_URL", global = true)]
+    postgres: Option<String>,
+    /// Put before every database name on PostgreSQL (several stacks on one server).
+    #[arg(long, env = "ODMU_DATABASE_PREFIX", default_value = "")]
+    database_prefix: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +68,38 @@ enum Command {
         /// Write the report as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// How long a rider waits for the invoice of a completed trip.
+        #[arg(long, default_value = "10s", value_parser = odmu_stack::load::parse_duration)]
+        invoice_wait: std::time::Duration,
+        /// The admin whose token lets the checks afterwards read the ledger and the outbox.
+        #[arg(long, default_value = odmu_stack::dev_secrets::DEV_ADMIN_EMAIL)]
+        admin_email: String,
+        /// Their password; by default the local stack's, from --data-dir.
+        #[arg(long, env = "ODMU_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: Option<String>,
+    },
+    /// Rolling restarts, an outage of billing, kill -9 and (on PostgreSQL) a database restart,
+    /// each on a fresh stack under flow load, with the data checked afterwards.
+    Resilience {
+        /// Only these scenarios (default: all; postgres-restart needs --postgres).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        scenario: Vec<odmu_stack::resilience::Scenario>,
+        /// Flows started per second.
+        #[arg(long, default_value_t = 8.0)]
+        rate: f64,
+        /// Rider-driver pairs.
+        #[arg(long, default_value_t = 8)]
+        pairs: usize,
+        /// How long billing stays down.
+        #[arg(long, default_value = "30s", value_parser = odmu_stack::load::parse_duration)]
+        outage: std::time::Duration,
+        /// The PostgreSQL cluster postgres-restart stops and starts (VERSION/NAME, e.g. 15/main);
+        /// by default the one under /etc/postgresql.
+        #[arg(long)]
+        pg_cluster: Option<String>,
+        /// Write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
 }
 
@@ -85,21 +124,51 @@ fn main() -> ExitCode {
             rate,
             cancel_share,
             report,
-        }) => load(odmu_stack::load::LoadOptions {
-            gateway,
-            riders,
-            drivers,
-            duration,
+            invoice_wait,
+            admin_email,
+            admin_password,
+        }) => {
+            let password = admin_password
+                .or_else(|| odmu_stack::dev_secrets::DevSecrets::admin_password_in(&cli.data_dir));
+            let mut options = odmu_stack::load::LoadOptions::new(gateway);
+            options.riders = riders;
+            options.drivers = drivers;
+            options.duration = duration;
+            options.rate = rate;
+            options.cancel_share = cancel_share;
+            options.report = report;
+            options.invoice_wait = invoice_wait;
+            options.admin = password.map(|p| (admin_email, p));
+            load(options)
+        }
+        Some(Command::Resilience {
+            scenario,
             rate,
-            cancel_share,
+            pairs,
+            outage,
+            pg_cluster,
             report,
-        }),
+        }) => {
+            let mut options = odmu_stack::resilience::defaults();
+            options.scenarios = scenario;
+            options.rate = rate;
+            options.pairs = pairs;
+            options.outage = outage;
+            options.pg_cluster = pg_cluster;
+            options.report = report;
+            options.postgres = cli.postgres;
+            options.gateway_port = cli.gateway_port;
+            options.port_offset = cli.port_offset;
+            resilience(options)
+        }
         Some(Command::Restart) => restart(&cli.data_dir),
         Some(Command::Up) | None => run_async(odmu_stack::up(odmu_stack::UpOptions {
             data_dir: cli.data_dir,
             gateway_port: cli.gateway_port,
             port_offset: cli.port_offset,
             replicas: cli.replicas,
+            postgres: cli.postgres,
+            database_prefix: cli.database_prefix,
         })),
     }
 }
@@ -150,10 +219,10 @@ fn load(options: odmu_stack::load::LoadOptions) -> ExitCode {
             {
                 print!("{}", report.table());
             }
-            if report.flows_failed > 0 {
-                ExitCode::FAILURE
-            } else {
+            if report.clean() {
                 ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
             }
         }
         Err(e) => {
@@ -163,9 +232,44 @@ fn load(options: odmu_stack::load::LoadOptions) -> ExitCode {
     }
 }
 
+/// `odmu resilience`: prints the summary; exits 1 when a scenario failed.
+fn resilience(options: odmu_stack::resilience::ResilienceOptions) -> ExitCode {
+    let path = options.report.clone();
+    let report = match block_on(odmu_stack::resilience::run(options)) {
+        Ok(report) => report,
+        Err(code) => return code,
+    };
+    eprint!("{}", report.table());
+    if let Some(path) = path {
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        if let Err(e) = std::fs::write(&path, text) {
+            eprintln!("odmu resilience: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    if report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn run_async(
     work: impl std::future::Future<Output = Result<(), odmu_stack::StackError>>,
 ) -> ExitCode {
+    match block_on(work) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("odmu: {e}");
+            ExitCode::FAILURE
+        }
+        Err(code) => code,
+    }
+}
+
+/// Runs `work` on a multi-thread runtime with the process's telemetry; `Err` is the exit code
+/// (2) when either cannot start.
+fn block_on<T>(work: impl std::future::Future<Output = T>) -> Result<T, ExitCode> {
     let env = odmu_config::Env::from_process();
     let telemetry = odmu_telemetry::TelemetryConfig::from_env(&env)
         .map_err(|e| e.to_string())
@@ -174,20 +278,19 @@ fn run_async(
         Ok(t) => t,
         Err(e) => {
             eprintln!("odmu: {e}");
-            return ExitCode::from(2);
+            return Err(ExitCode::from(2));
         }
     };
-    let result = tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()
-        .map_err(|e| e.to_string())
-        .and_then(|rt| rt.block_on(work).map_err(|e| e.to_string()));
-    telemetry.shutdown();
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+        .build();
+    let out = match runtime {
+        Ok(rt) => Ok(rt.block_on(work)),
         Err(e) => {
             eprintln!("odmu: {e}");
-            ExitCode::FAILURE
+            Err(ExitCode::from(2))
         }
-    }
+    };
+    telemetry.shutdown();
+    out
 }
