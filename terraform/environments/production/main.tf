@@ -24,4 +24,10 @@ module "environment" {
   db_backup_retention_days = 14
 
   service_tasks = { desired_count = 2, min_capacity = 2, max_capacity = 6 }
+  # driver_api and client_app_api carry the most CPU per ride (README, Capacity): 0.5 vCPU
+  # tasks keep every service's capacity at about the same rides per hour.
+  service_sizes = {
+    driver_api     = { cpu = 512, memory = 1024 }
+    client_app_api = { cpu = 512, memory = 1024 }
+  }
 }

@@ -4,8 +4,13 @@
 # here, once.
 
 locals {
-  # The five services (var.services: the service table) with this environment's task sizes.
-  services = { for k, s in var.services : k => merge(s, var.service_tasks) }
+  # The five services (var.services: the service table) with this environment's task sizes,
+  # and each service's own exceptions (var.service_sizes) over them.
+  services = { for k, s in var.services : k => merge(
+    s,
+    var.service_tasks,
+    { for field, value in try(var.service_sizes[k], {}) : field => value if value != null },
+  ) }
 
   name = "odmu-${var.environment}"
   tags = merge(var.tags, { Project = "odmu", Environment = var.environment, ManagedBy = "terraform" })

@@ -103,6 +103,18 @@ variable "service_tasks" {
   })
 }
 
+variable "service_sizes" {
+  description = "Per-service exceptions to var.service_tasks (size, counts), keyed by service name: the services that carry more of a ride's CPU get larger tasks or more of them (README, Capacity)."
+  type = map(object({
+    cpu           = optional(number)
+    memory        = optional(number)
+    desired_count = optional(number)
+    min_capacity  = optional(number)
+    max_capacity  = optional(number)
+  }))
+  default = {}
+}
+
 variable "services" {
   description = "The five services, keyed by their name in the service table (crates/topology); port, prefix, health path, URL variable and calls must match it (tools/deploy-checks/tests/terraform.rs checks). The default is the table: environments set only var.service_tasks."
   type = map(object({

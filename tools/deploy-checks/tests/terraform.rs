@@ -123,6 +123,45 @@ fn every_environment_calls_the_environment_module_once_and_only_sizes_differ() {
 }
 
 #[test]
+fn per_service_sizes_name_table_services_and_valid_fargate_sizes() {
+    // Fargate's CPU units and the memory (MiB) each allows.
+    let fits = |cpu: i64, memory: i64| match cpu {
+        256 => [512, 1024, 2048].contains(&memory),
+        512 => (1024..=4096).contains(&memory) && memory % 1024 == 0,
+        1024 => (2048..=8192).contains(&memory) && memory % 1024 == 0,
+        2048 => (4096..=16384).contains(&memory) && memory % 1024 == 0,
+        4096 => (8192..=30720).contains(&memory) && memory % 1024 == 0,
+        _ => false,
+    };
+    for environment in ENVIRONMENTS {
+        let env = module(&format!("environments/{environment}"));
+        let call = environment_call(&env, environment);
+        let tasks = attr(&call, "service_tasks");
+        let base_cpu = object_entry(tasks, "cpu").map_or(256, number);
+        let base_memory = object_entry(tasks, "memory").map_or(512, number);
+        let Some(sizes) = call.attributes().find(|a| a.key() == "service_sizes") else {
+            continue;
+        };
+        let Expression::Object(sizes) = sizes.expr() else {
+            panic!("{environment}: service_sizes is an object")
+        };
+        for (name, size) in sizes.iter() {
+            let name = name.to_string().trim_matches('"').to_owned();
+            assert!(
+                SERVICES.iter().any(|s| s.name == name),
+                "{environment}: service_sizes names {name}, which is not in the service table"
+            );
+            let cpu = object_entry(size, "cpu").map_or(base_cpu, number);
+            let memory = object_entry(size, "memory").map_or(base_memory, number);
+            assert!(
+                fits(cpu, memory),
+                "{environment}: {name} asks for {cpu} CPU units with {memory} MiB, not a Fargate size"
+            );
+        }
+    }
+}
+
+#[test]
 fn the_environments_map_exactly_the_table_services_with_their_ports_prefixes_and_health_paths() {
     let map = services_map();
     let Expression::Object(object) = &map else {
