@@ -37,27 +37,44 @@ async fn account(gw: &Gateway, role: &str, n: usize, run: &str) -> Result<String
     login(gw, &email, PASSWORD).await
 }
 
-/// An access token for `email` (the password grant).
+/// An access token for `email` (the password grant). odmu_auth limits logins per client
+/// address (`AUTH_LOGIN_LIMIT_PER_ADDRESS`, 50 a minute), and every load account logs in from
+/// one: a `429 slow_down` is waited out as its `Retry-After` says, for up to three minutes.
 pub async fn login(gw: &Gateway, email: &str, password: &str) -> Result<String, StepError> {
-    let res = gw
-        .http
-        .post(format!("{}/auth/v1/token", gw.base))
-        .form(&[
-            ("grant_type", "password"),
-            ("email", email),
-            ("password", password),
-        ])
-        .send()
-        .await
-        .map_err(|e| setup_error("login", e.to_string()))?;
-    let body: serde_json::Value = res
-        .json()
-        .await
-        .map_err(|e| setup_error("login", e.to_string()))?;
-    body["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| setup_error("login", body.to_string()))
+    let patience = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    loop {
+        let res = gw
+            .http
+            .post(format!("{}/auth/v1/token", gw.base))
+            .form(&[
+                ("grant_type", "password"),
+                ("email", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .map_err(|e| setup_error("login", e.to_string()))?;
+        let retry_after = res
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let status = res.status();
+        let body: serde_json::Value = res
+            .json()
+            .await
+            .map_err(|e| setup_error("login", e.to_string()))?;
+        if status == reqwest::StatusCode::TOO_MANY_REQUESTS && std::time::Instant::now() < patience
+        {
+            let wait = std::time::Duration::from_secs(retry_after.unwrap_or(1).clamp(1, 60));
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        return body["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| setup_error("login", body.to_string()));
+    }
 }
 
 fn setup_error(what: &str, detail: String) -> StepError {
