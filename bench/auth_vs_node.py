@@ -28,6 +28,15 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER_SRC = os.path.join(ROOT, "..", "shared", "bench", "node-peer")
 RELEASE = os.path.join(ROOT, "target", "release")
+
+
+def service_command(name):
+    """The service's own binary, or the same service run by the stack binary (`odmu service
+    NAME`: the same code and runtime) when only `cargo build --release -p odmu-stack` was made."""
+    own = os.path.join(RELEASE, name)
+    if os.path.exists(own):
+        return [own]
+    return [os.path.join(RELEASE, "odmu"), "service", name]
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = 32
@@ -111,7 +120,7 @@ def main():
                    MALLOC_MMAP_THRESHOLD_="131072", ODMU_DATA_DIR=work)
         auth_port = free_port()
         auth = subprocess.Popen(
-            [os.path.join(RELEASE, "odmu_auth")], stdout=subprocess.DEVNULL,
+            service_command("odmu_auth"), stdout=subprocess.DEVNULL,
             env=dict(env, PORT=str(auth_port), AUTH_URL=f"http://127.0.0.1:{auth_port}",
                      DATABASE_URL=f"sqlite://{work}/auth.db"))
         procs.append(auth)
@@ -126,7 +135,7 @@ def main():
 
         driver_port = free_port()
         driver = subprocess.Popen(
-            [os.path.join(RELEASE, "driver_api")], stdout=subprocess.DEVNULL,
+            service_command("driver_api"), stdout=subprocess.DEVNULL,
             env=dict(env, PORT=str(driver_port), AUTH_URL=base,
                      DATABASE_URL=f"sqlite://{work}/driver.db"))
         procs.append(driver)

@@ -26,23 +26,19 @@ pub async fn agree(
     terms_version: i64,
     now_ms: i64,
 ) -> Result<Option<AgreementRow>, StorageError> {
-    let (db, driver_id) = (db.clone(), driver_id.to_owned());
-    super::detached(async move {
-        let mut tx = db.begin_write().await?;
-        let row = sqlx::query_as(&format!(
-            "INSERT INTO agreements ({COLUMNS}) SELECT $1, $2, $3 \
-             WHERE $2 = (SELECT MAX(version) FROM terms) \
-             ON CONFLICT (driver_id, terms_version) DO NOTHING RETURNING {COLUMNS}"
-        ))
-        .bind(driver_id)
-        .bind(terms_version)
-        .bind(now_ms)
-        .fetch_optional(tx.conn())
-        .await?;
-        tx.commit().await?;
-        Ok(row)
-    })
-    .await
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query_as(&format!(
+        "INSERT INTO agreements ({COLUMNS}) SELECT $1, $2, $3 \
+         WHERE $2 = (SELECT MAX(version) FROM terms) \
+         ON CONFLICT (driver_id, terms_version) DO NOTHING RETURNING {COLUMNS}"
+    ))
+    .bind(driver_id)
+    .bind(terms_version)
+    .bind(now_ms)
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// The driver's agreement to `terms_version`, if any.

@@ -67,43 +67,39 @@ const COLUMNS: &str = "id, rider_id, created_by, tariff_code, tariff_version, cu
 /// Stores a new quote.
 #[instrument(skip_all)]
 pub async fn insert(db: &Db, q: &QuoteRow) -> Result<(), StorageError> {
-    let (db, q) = (db.clone(), q.clone());
-    super::detached(async move {
-        let mut tx = db.begin_write().await?;
-        sqlx::query(&format!(
-            "INSERT INTO quotes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
-        ))
-        .bind(q.id.as_str())
-        .bind(q.rider_id.as_str())
-        .bind(q.created_by.as_str())
-        .bind(q.tariff_code.as_str())
-        .bind(q.tariff_version)
-        .bind(q.currency.as_str())
-        .bind(q.distance_m)
-        .bind(q.duration_s)
-        .bind(q.demand_bps)
-        .bind(q.multiplier_bps)
-        .bind(q.base_fare_cents)
-        .bind(q.distance_cents)
-        .bind(q.time_cents)
-        .bind(q.minimum_fare_adjustment_cents)
-        .bind(q.surge_cents)
-        .bind(q.booking_fee_cents)
-        .bind(q.amount_cents)
-        .bind(q.platform_cents)
-        .bind(q.driver_cents)
-        .bind(q.pickup_lat)
-        .bind(q.pickup_lon)
-        .bind(q.dropoff_lat)
-        .bind(q.dropoff_lon)
-        .bind(q.created_at_ms)
-        .bind(q.expires_at_ms)
-        .execute(tx.conn())
-        .await?;
-        tx.commit().await
-    })
-    .await
+    let mut tx = db.begin_write().await?;
+    sqlx::query(&format!(
+        "INSERT INTO quotes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+    ))
+    .bind(q.id.as_str())
+    .bind(q.rider_id.as_str())
+    .bind(q.created_by.as_str())
+    .bind(q.tariff_code.as_str())
+    .bind(q.tariff_version)
+    .bind(q.currency.as_str())
+    .bind(q.distance_m)
+    .bind(q.duration_s)
+    .bind(q.demand_bps)
+    .bind(q.multiplier_bps)
+    .bind(q.base_fare_cents)
+    .bind(q.distance_cents)
+    .bind(q.time_cents)
+    .bind(q.minimum_fare_adjustment_cents)
+    .bind(q.surge_cents)
+    .bind(q.booking_fee_cents)
+    .bind(q.amount_cents)
+    .bind(q.platform_cents)
+    .bind(q.driver_cents)
+    .bind(q.pickup_lat)
+    .bind(q.pickup_lon)
+    .bind(q.dropoff_lat)
+    .bind(q.dropoff_lon)
+    .bind(q.created_at_ms)
+    .bind(q.expires_at_ms)
+    .execute(tx.conn())
+    .await?;
+    tx.commit().await
 }
 
 /// The quote `id`, if it exists (expired or not).

@@ -136,19 +136,15 @@ pub async fn publish(
          {VALUES_AFTER_VERSION}) \
          ON CONFLICT (code, version) DO NOTHING RETURNING {COLUMNS}"
     );
-    let (db, terms, published_by) = (db.clone(), terms.clone(), published_by.to_owned());
-    super::detached(async move {
-        for _ in 0..PUBLISH_ATTEMPTS {
-            let mut tx = db.begin_write().await?;
-            let stored = insert_returning(tx.conn(), &sql, &terms, &published_by, now_ms).await?;
-            tx.commit().await?;
-            if stored.is_some() {
-                return Ok(stored);
-            }
+    for _ in 0..PUBLISH_ATTEMPTS {
+        let mut tx = db.begin_write().await?;
+        let stored = insert_returning(tx.conn(), &sql, &terms, &published_by, now_ms).await?;
+        tx.commit().await?;
+        if stored.is_some() {
+            return Ok(stored);
         }
-        Ok(None)
-    })
-    .await
+    }
+    Ok(None)
 }
 
 /// Creates version 1 of `terms`' code unless it exists; true when this call created it.

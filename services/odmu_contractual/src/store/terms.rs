@@ -38,30 +38,24 @@ pub struct NewTerms<'a> {
 /// the same version at once, exactly one succeeds.
 #[instrument(skip_all, fields(version = terms.version))]
 pub async fn publish(db: &Db, terms: &NewTerms<'_>) -> Result<Option<TermsRow>, StorageError> {
-    let db = db.clone();
     let (version, now_ms) = (terms.version, terms.now_ms);
-    let title = terms.title.to_owned();
-    let body = terms.body.to_owned();
-    let published_by = terms.published_by.to_owned();
-    super::detached(async move {
-        let mut tx = db.begin_write().await?;
-        let row = sqlx::query_as(&format!(
-            "INSERT INTO terms (version, title, body, published_by, published_at_ms) \
-             SELECT $1, $2, $3, $4, $5 \
-             WHERE $1 = (SELECT COALESCE(MAX(version), 0) + 1 FROM terms) \
-             ON CONFLICT (version) DO NOTHING RETURNING {COLUMNS}"
-        ))
-        .bind(version)
-        .bind(title)
-        .bind(body)
-        .bind(published_by)
-        .bind(now_ms)
-        .fetch_optional(tx.conn())
-        .await?;
-        tx.commit().await?;
-        Ok(row)
-    })
-    .await
+    let (title, body, published_by) = (terms.title, terms.body, terms.published_by);
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query_as(&format!(
+        "INSERT INTO terms (version, title, body, published_by, published_at_ms) \
+         SELECT $1, $2, $3, $4, $5 \
+         WHERE $1 = (SELECT COALESCE(MAX(version), 0) + 1 FROM terms) \
+         ON CONFLICT (version) DO NOTHING RETURNING {COLUMNS}"
+    ))
+    .bind(version)
+    .bind(title)
+    .bind(body)
+    .bind(published_by)
+    .bind(now_ms)
+    .fetch_optional(tx.conn())
+    .await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// The current terms, if any were ever published.
