@@ -9,7 +9,7 @@ root after a release build:
 What runs: the local stack (`odmu`, five services and the gateway, RUST_LOG=warn) on a fresh
 data folder, or on fresh prefixed PostgreSQL databases (dropped afterwards); then `odmu load`
 on the same machine, closed loop (every rider-driver pair runs flows back to back) for
-BENCH_SECONDS (30) with BENCH_PAIRS (64) pairs: the most flows per second the machine does
+BENCH_SECONDS (30) with BENCH_PAIRS (20, the default of `odmu load`) pairs: the most flows per second the machine does
 with the load generator included. Then open loop at half that rate for the same time: the p99
 of each step at half load. During the closed-loop run the CPU time of every process (service,
 gateway = the stack process, load generator) is read from /proc before and after: the share
@@ -28,7 +28,7 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ODMU = os.path.join(ROOT, "target", "release", "odmu")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
-PAIRS = int(os.environ.get("BENCH_PAIRS", "64"))
+PAIRS = int(os.environ.get("BENCH_PAIRS", "20"))
 POSTGRES = os.environ.get("BENCH_POSTGRES")
 OFFSET = int(os.environ.get("BENCH_PORT_OFFSET", "200"))
 GATEWAY_PORT = 8080 + OFFSET
