@@ -138,7 +138,7 @@ pub async fn publish(
     );
     for _ in 0..PUBLISH_ATTEMPTS {
         let mut tx = db.begin_write().await?;
-        let stored = insert_returning(tx.conn(), &sql, &terms, &published_by, now_ms).await?;
+        let stored = insert_returning(tx.conn(), &sql, terms, published_by, now_ms).await?;
         tx.commit().await?;
         if stored.is_some() {
             return Ok(stored);
