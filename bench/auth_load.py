@@ -12,7 +12,6 @@ request goes to 127.0.0.1, and the run is bounded in time.
 import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -20,18 +19,14 @@ import threading
 import time
 import urllib.parse
 
+from common import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "odmu_auth")
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 LOGINS = int(os.environ.get("BENCH_LOGINS", "40"))
 PASSWORD = "a-long-enough-password"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Client:

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -24,6 +23,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+from common import free_port, to_ms
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEER_SRC = os.path.join(ROOT, "..", "shared", "bench", "node-peer")
@@ -40,12 +41,6 @@ def service_command(name):
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CONNECTIONS = 32
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url, timeout=30):
@@ -100,13 +95,6 @@ def wrk(url, token):
     p99 = next(l for l in out.splitlines() if l.strip().startswith("99%")).split()[1]
     errors = [l.strip() for l in out.splitlines() if "Non-2xx" in l or "Socket errors" in l]
     return rps, to_ms(p99), errors
-
-
-def to_ms(text):
-    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-    return float(text)
 
 
 def main():

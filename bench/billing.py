@@ -45,7 +45,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -56,6 +55,8 @@ import urllib.parse
 import urllib.request
 import uuid
 
+from common import free_port, to_ms, wait_ready
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN_DIR = os.environ.get("BENCH_BIN_DIR", os.path.join(ROOT, "target", "release"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
@@ -64,12 +65,6 @@ LEDGER_ENTRIES = int(os.environ.get("BENCH_LEDGER_ENTRIES", "1000000"))
 CONNECTIONS = 16
 PASSWORD = "bench-password-1"
 ADMIN_EMAIL = "admin@bench.test"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(method, url, body=None, form=None, token=None, headers=None):
@@ -87,22 +82,6 @@ def call(method, url, body=None, form=None, token=None, headers=None):
             return json.loads(response.read() or b"null")
     except urllib.error.HTTPError as e:
         sys.exit(f"{method} {url}: {e.code} {e.read().decode(errors='replace')}")
-
-
-def wait_ready(url, procs, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for p in procs:
-            if p.poll() is not None:
-                sys.exit(f"a service stopped during start-up (exit {p.returncode})")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.05)
-    sys.exit(f"{url} did not answer 200 within {timeout} s")
 
 
 class Databases:
@@ -260,13 +239,6 @@ def header_script(work, name, token):
     with open(path, "w") as f:
         f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
     return path
-
-
-def to_ms(text):
-    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-    return float(text)
 
 
 def wrk(url, script, threads, connections, seconds=SECONDS):

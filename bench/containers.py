@@ -11,10 +11,11 @@ import gzip
 import http.client
 import os
 import re
-import socket
 import subprocess
 import tempfile
 import time
+
+from common import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, "target", "release")
@@ -24,12 +25,6 @@ PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 def services():
     src = open(os.path.join(ROOT, "crates", "topology", "src", "lib.rs")).read()
     return re.findall(r'name: "(\w+)",\s*port: \d+,\s*prefix: "([^"]+)"', src)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def psql(sql):

@@ -51,7 +51,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -61,6 +60,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+
+from common import free_port, to_ms, wait_ready
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ODMU = os.environ.get("BENCH_ODMU", os.path.join(ROOT, "target", "release", "odmu"))
@@ -80,12 +81,6 @@ except ImportError as missing:
     sys.exit(f"{missing.name} is needed: python3 -m pip install h3 cryptography")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def call(method, url, body=None, form=None, token=None):
     data, headers = None, {}
     if body is not None:
@@ -101,22 +96,6 @@ def call(method, url, body=None, form=None, token=None):
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as e:
         sys.exit(f"{method} {url}: {e.code} {e.read().decode(errors='replace')}")
-
-
-def wait_ready(url, procs, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for p in procs:
-            if p.poll() is not None:
-                sys.exit(f"a process stopped during start-up (exit {p.returncode})")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.05)
-    sys.exit(f"{url} did not answer 200 within {timeout} s")
 
 
 def cell_of(lat, lon):
@@ -192,13 +171,6 @@ def token_minter(data_dir, gateway):
         return f"{header}.{body}.{b64url(signature)}"
 
     return mint
-
-
-def to_ms(text):
-    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-    return float(text)
 
 
 def wrk(url, connections, seconds, script=None, headers=()):

@@ -9,15 +9,15 @@ Everything runs on 127.0.0.1 with bounded counts and durations.
 """
 
 import http.client
-import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from common import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RELEASE = os.path.join(ROOT, "target", "release")
@@ -31,12 +31,6 @@ def services():
     found = re.findall(r'name: "(\w+)",\s*port: (\d+),\s*prefix: "([^"]+)"', src)
     assert len(found) == 5, found
     return [(name, int(port), prefix) for name, port, prefix in found]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def status(port, path):

@@ -44,7 +44,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+from common import free_port, to_ms, wait_ready
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ODMU = os.environ.get("BENCH_ODMU", os.path.join(ROOT, "target", "release", "odmu"))
@@ -67,12 +68,6 @@ QUOTE = {
 PASSWORD = "bench-password-1"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def call(method, url, body=None, form=None, token=None):
     data, headers = None, {}
     if body is not None:
@@ -85,22 +80,6 @@ def call(method, url, body=None, form=None, token=None):
     request = urllib.request.Request(url, data=data, headers=headers, method=method)
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.status, json.loads(response.read() or b"null")
-
-
-def wait_ready(url, procs, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for p in procs:
-            if p.poll() is not None:
-                sys.exit(f"a process stopped during start-up (exit {p.returncode})")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.05)
-    sys.exit(f"{url} did not answer 200 within {timeout} s")
 
 
 def start_stack(work):
@@ -171,13 +150,6 @@ def lua_script(work, token, delay_ms=None):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
-
-
-def to_ms(text):
-    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
-        if text.endswith(unit):
-            return float(text[: -len(unit)]) * factor
-    return float(text)
 
 
 def wrk(url, script, connections, seconds=SECONDS):

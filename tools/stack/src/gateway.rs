@@ -42,8 +42,7 @@ pub struct Target {
     pub authority: String,
     /// Registered: the stack takes a replica out before stopping it (deregistration).
     registered: AtomicBool,
-    /// Its health check passes (two failures in a row take it out, one success back).
-    healthy: AtomicBool,
+    /// Health checks failed in a row: two take it out, one success brings it back.
     failures: AtomicUsize,
     /// Requests it is serving now.
     in_flight: AtomicUsize,
@@ -54,14 +53,13 @@ impl Target {
         Self {
             authority,
             registered: AtomicBool::new(true),
-            healthy: AtomicBool::new(true),
             failures: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
         }
     }
 
     fn routable(&self) -> bool {
-        self.registered.load(Ordering::Acquire) && self.healthy.load(Ordering::Acquire)
+        self.registered.load(Ordering::Acquire) && self.failures.load(Ordering::Acquire) < 2
     }
 
     /// Requests it is serving now.
@@ -167,9 +165,8 @@ impl Gateway {
                     let ok = self.probe(pool.service, target).await;
                     if ok {
                         target.failures.store(0, Ordering::Release);
-                        target.healthy.store(true, Ordering::Release);
-                    } else if target.failures.fetch_add(1, Ordering::AcqRel) + 1 >= 2 {
-                        target.healthy.store(false, Ordering::Release);
+                    } else {
+                        target.failures.fetch_add(1, Ordering::AcqRel);
                     }
                 }
             }

@@ -521,14 +521,7 @@ impl Stack {
                 let _ = started.await;
             }
         }
-        for replica in replicas {
-            if !wait_ready_replica(&[replica.service], self.options.port_offset, replica.index)
-                .await
-            {
-                return Err(StackError::NotReady(replica.service.name));
-            }
-        }
-        Ok(())
+        self.wait_service_ready(name).await
     }
 
     /// `kill -9` of every replica of `name`; their supervisors start them again.

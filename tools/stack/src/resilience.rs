@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::load::{self, LoadOptions, flow, stats::Report};
+use crate::load::{self, LoadOptions, flow, stats::Report, verify};
 use crate::{Stack, UpOptions, dev_secrets, supervisor};
 
 /// What the suite can do to the platform.
@@ -387,7 +387,7 @@ async fn rolling(stack: &Stack, chaos: &mut Chaos, since: Instant) -> Result<(),
     Ok(())
 }
 
-async fn admin_gateway(stack: &Stack) -> Result<flow::Gateway, String> {
+fn admin_gateway(stack: &Stack) -> Result<flow::Gateway, String> {
     Ok(flow::Gateway {
         base: stack.gateway_url(),
         http: reqwest::Client::builder()
@@ -405,7 +405,7 @@ async fn outage(
     options: &ResilienceOptions,
     admin: &(String, String),
 ) -> Result<(), String> {
-    let gw = admin_gateway(stack).await?;
+    let gw = admin_gateway(stack)?;
     let token = load::actors::login(&gw, &admin.0, &admin.1)
         .await
         .map_err(|e| format!("admin login: {}", e.detail))?;
@@ -415,7 +415,11 @@ async fn outage(
         .await
         .map_err(|e| e.to_string())?;
     tokio::time::sleep(options.outage).await;
-    let pending = outbox(&gw, &token).await.unwrap_or(-1);
+    let pending = verify::get(&gw, "/driver/v1/outbox", &token)
+        .await
+        .ok()
+        .and_then(|o| o["pending"].as_i64())
+        .unwrap_or(-1);
     chaos.figure("outbox_pending_at_return", pending);
     chaos.event(
         since,
@@ -425,40 +429,21 @@ async fn outage(
         .start_service("billing")
         .await
         .map_err(|e| e.to_string())?;
-    let back = Instant::now();
-    loop {
-        if outbox(&gw, &token).await == Some(0) {
-            let ms = back.elapsed().as_millis() as u64;
+    match verify::drain_outbox(&gw, &token, Duration::from_secs(60)).await? {
+        (_, _, Some(ms)) => {
             chaos.figure("outbox_drained_after_return_ms", ms);
             chaos.event(
                 since,
                 format!("outbox drained {ms} ms after billing returned"),
             );
-            // "Within seconds": the relay's backoff is capped well below this.
+            // "Within seconds": the first accepted charge brings the backlog forward.
             if ms > 20_000 {
                 return Err(format!("the outbox took {ms} ms to drain"));
             }
-            return Ok(());
+            Ok(())
         }
-        if back.elapsed() > Duration::from_secs(60) {
-            return Err("the outbox did not drain within 60 s of billing's return".into());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        _ => Err("the outbox did not drain within 60 s of billing's return".into()),
     }
-}
-
-async fn outbox(gw: &flow::Gateway, token: &str) -> Option<i64> {
-    let res = gw
-        .http
-        .get(format!("{}/driver/v1/outbox", gw.base))
-        .bearer_auth(token)
-        .send()
-        .await
-        .ok()?;
-    if !res.status().is_success() {
-        return None;
-    }
-    res.json::<Value>().await.ok()?["pending"].as_i64()
 }
 
 async fn crashes(stack: &Stack, chaos: &mut Chaos, since: Instant) -> Result<(), String> {
@@ -484,15 +469,13 @@ async fn crashes(stack: &Stack, chaos: &mut Chaos, since: Instant) -> Result<(),
 }
 
 /// Each service's `/ready` status, directly at its first replica, asked of all at once.
-async fn readiness(stack: &Stack) -> Vec<(&'static str, u16)> {
-    let http = reqwest::Client::new();
+async fn readiness(stack: &Stack, http: &reqwest::Client) -> Vec<(&'static str, u16)> {
     let mut asks = tokio::task::JoinSet::new();
     for s in &odmu_topology::SERVICES {
-        let url = format!(
-            "http://127.0.0.1:{}{}",
-            s.port + stack.options().port_offset,
-            s.ready_path()
-        );
+        let Ok(port) = crate::port_of(s, stack.options().port_offset) else {
+            continue;
+        };
+        let url = format!("http://127.0.0.1:{port}{}", s.ready_path());
         let http = http.clone();
         asks.spawn(async move {
             let status = http
@@ -554,6 +537,7 @@ async fn postgres(
     options: &ResilienceOptions,
 ) -> Result<(), String> {
     let cluster = pg_cluster(options)?;
+    let http = reqwest::Client::new();
     let starts = supervisor::STARTS.load(std::sync::atomic::Ordering::Relaxed);
     chaos.event(
         since,
@@ -565,7 +549,7 @@ async fn postgres(
     let watched = async {
         let mut reflected = None;
         while down.elapsed() < Duration::from_secs(15) {
-            let ready = readiness(stack).await;
+            let ready = readiness(stack, &http).await;
             if ready.iter().all(|(_, status)| *status == 503) {
                 reflected = Some(down.elapsed().as_millis() as u64);
                 break;
@@ -593,7 +577,7 @@ async fn postgres(
     }
     let up = Instant::now();
     loop {
-        let ready = readiness(stack).await;
+        let ready = readiness(stack, &http).await;
         if ready.iter().all(|(_, status)| *status == 200) {
             let ms = up.elapsed().as_millis() as u64;
             chaos.figure("ready_again_after_ms", ms);

@@ -127,8 +127,11 @@ pub async fn post(
 }
 
 /// Holds `amount` of a driver's payable for a payout: true when the account's cached balance
-/// covers it (its raw balance is a credit of at least `amount`). The write locks the balance
-/// row until the transaction ends, so concurrent payouts of one driver are checked one after
+/// covers it (its raw balance is a credit of at least `amount`). The statement is a no-op
+/// write to the cached balance (derived, kept in the same transactions as the entries; the
+/// entries themselves are append-only and their triggers refuse UPDATE and DELETE): it is the
+/// portable row lock, SQLite having no `SELECT ... FOR UPDATE`. It locks the balance row until
+/// the transaction ends, so concurrent payouts of one driver are checked one after
 /// the other against the balance each leaves; [`post`] then moves it.
 #[instrument(skip_all)]
 pub async fn hold_payable(

@@ -2,11 +2,11 @@
 
 pub mod put;
 
+use odmu_storage::rfc3339;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::input::Point;
-use super::rides::time;
 use crate::store::profiles::ProfileRow;
 
 /// Whether the driver takes rides, and where they were last.
@@ -28,7 +28,7 @@ impl From<ProfileRow> for Availability {
         Self {
             online: r.online == 1,
             position: Point::of(r.lat, r.lon),
-            located_at: time(r.located_at_ms),
+            located_at: r.located_at_ms.map(rfc3339),
             driver_id: r.driver_id,
         }
     }

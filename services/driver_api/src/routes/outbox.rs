@@ -10,8 +10,6 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::rides::time;
-
 /// One message of the outbox.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OutboxMessage {
@@ -50,7 +48,7 @@ impl From<Record> for OutboxMessage {
             state: state.to_owned(),
             attempts: i64::from(r.attempts),
             created_at: rfc3339(r.created_at_ms),
-            dead_at: time(r.dead_at_ms),
+            dead_at: r.dead_at_ms.map(rfc3339),
             last_error: r.last_error,
         }
     }

@@ -57,11 +57,6 @@ pub fn status_of(row: &RideRow) -> Status {
     Status::from_str(&row.status).unwrap_or(Status::Requested)
 }
 
-/// An RFC 3339 time, when there is one.
-pub fn time(ms: Option<i64>) -> Option<String> {
-    ms.map(rfc3339)
-}
-
 /// A ride the driver holds or held.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DriverRide {
@@ -115,10 +110,10 @@ impl From<RideRow> for DriverRide {
             },
             dropoff: Point::of(r.dropoff_lat, r.dropoff_lon),
             created_at: rfc3339(r.created_at_ms),
-            accepted_at: time(r.accepted_at_ms),
-            started_at: time(r.started_at_ms),
-            completed_at: time(r.completed_at_ms),
-            cancelled_at: time(r.cancelled_at_ms),
+            accepted_at: r.accepted_at_ms.map(rfc3339),
+            started_at: r.started_at_ms.map(rfc3339),
+            completed_at: r.completed_at_ms.map(rfc3339),
+            cancelled_at: r.cancelled_at_ms.map(rfc3339),
             id: r.id,
             currency: r.currency,
             driver_cents: r.quoted_driver_cents,

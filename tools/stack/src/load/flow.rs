@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::actors::{Actor, CENTRE};
@@ -364,15 +364,8 @@ async fn invoice(gw: &Gateway, stats: &Stats, rider: &Actor, trip: &str) -> Resu
     let started = Instant::now();
     let mut poll = Duration::from_millis(10);
     loop {
-        let response = gw
-            .http
-            .get(format!("{}/client/v1/trips/{trip}", gw.base))
-            .bearer_auth(&rider.token)
-            .send()
-            .await;
-        if let Ok(r) = response
-            && r.status() == StatusCode::OK
-            && let Ok(body) = r.json::<Value>().await
+        let path = format!("/client/v1/trips/{trip}");
+        if let Ok(body) = super::verify::get(gw, &path, &rider.token).await
             && body["invoice_id"].is_string()
         {
             stats.record("invoice", started.elapsed(), None);

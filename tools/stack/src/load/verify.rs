@@ -130,7 +130,8 @@ impl Verification {
     }
 }
 
-async fn get(gw: &Gateway, path: &str, token: &str) -> Result<Value, String> {
+/// `GET path` as the bearer of `token`: the body of a 2xx, else what went wrong.
+pub(crate) async fn get(gw: &Gateway, path: &str, token: &str) -> Result<Value, String> {
     let res = gw
         .http
         .get(format!("{}{path}", gw.base))
@@ -166,7 +167,7 @@ async fn all_pages(gw: &Gateway, path: &str, token: &str) -> Result<Vec<Value>, 
 }
 
 /// Waits up to `patience` for the outbox to drain; answers (pending, dead, drained after ms).
-async fn drain_outbox(
+pub(crate) async fn drain_outbox(
     gw: &Gateway,
     admin: &str,
     patience: Duration,

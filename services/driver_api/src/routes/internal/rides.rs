@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::Error;
 use crate::routes::input::Point;
-use crate::routes::rides::{RideStatus, status_of, time};
+use crate::routes::rides::{RideStatus, status_of};
 use crate::state::AppState;
 use crate::store::profiles::ProfileRow;
 use crate::store::rides::RideRow;
@@ -118,12 +118,12 @@ impl Ride {
             },
             dropoff: Point::of(r.dropoff_lat, r.dropoff_lon),
             created_at: rfc3339(r.created_at_ms),
-            accepted_at: time(r.accepted_at_ms),
-            started_at: time(r.started_at_ms),
-            completed_at: time(r.completed_at_ms),
-            cancelled_at: time(r.cancelled_at_ms),
-            expired_at: time(r.expired_at_ms),
-            billed_at: time(r.billed_at_ms),
+            accepted_at: r.accepted_at_ms.map(rfc3339),
+            started_at: r.started_at_ms.map(rfc3339),
+            completed_at: r.completed_at_ms.map(rfc3339),
+            cancelled_at: r.cancelled_at_ms.map(rfc3339),
+            expired_at: r.expired_at_ms.map(rfc3339),
+            billed_at: r.billed_at_ms.map(rfc3339),
             cancellation_fee_cents: r.cancellation_fee_cents.unwrap_or(0),
             id: r.id,
             rider_id: r.rider_id,

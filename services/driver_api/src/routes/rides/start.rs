@@ -67,12 +67,12 @@ pub async fn handler(
     if status == Status::InProgress && right {
         return Ok(Json(ride.into()));
     }
-    let refused = || Conflict::InvalidTransition {
+    let refused = |status| Conflict::InvalidTransition {
         status,
         action: Action::Start,
     };
     if status != Status::Accepted {
-        return Err(refused().into());
+        return Err(refused(status).into());
     }
     let now = now_millis();
     if let Some(until) = ride.start_code_locked_until_ms.filter(|until| *until > now) {
@@ -90,11 +90,7 @@ pub async fn handler(
     if !transitions::start(state.db(), &id, me, now).await? {
         // It changed since it was read (the rider cancelled, say).
         let ride = own_ride(&state, &id, me).await?;
-        return Err(Conflict::InvalidTransition {
-            status: status_of(&ride),
-            action: Action::Start,
-        }
-        .into());
+        return Err(refused(status_of(&ride)).into());
     }
     let ride = store::rides::get(state.db(), &id)
         .await?
