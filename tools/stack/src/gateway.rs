@@ -42,7 +42,8 @@ pub struct Target {
     pub authority: String,
     /// Registered: the stack takes a replica out before stopping it (deregistration).
     registered: AtomicBool,
-    /// Health checks failed in a row: two take it out, one success brings it back.
+    /// Its health check passes (two failures in a row take it out, one success back).
+    healthy: AtomicBool,
     failures: AtomicUsize,
     /// Requests it is serving now.
     in_flight: AtomicUsize,
@@ -53,13 +54,14 @@ impl Target {
         Self {
             authority,
             registered: AtomicBool::new(true),
+            healthy: AtomicBool::new(true),
             failures: AtomicUsize::new(0),
             in_flight: AtomicUsize::new(0),
         }
     }
 
     fn routable(&self) -> bool {
-        self.registered.load(Ordering::Acquire) && self.failures.load(Ordering::Acquire) < 2
+        self.registered.load(Ordering::Acquire) && self.healthy.load(Ordering::Acquire)
     }
 
     /// Requests it is serving now.
@@ -165,8 +167,9 @@ impl Gateway {
                     let ok = self.probe(pool.service, target).await;
                     if ok {
                         target.failures.store(0, Ordering::Release);
-                    } else {
-                        target.failures.fetch_add(1, Ordering::AcqRel);
+                        target.healthy.store(true, Ordering::Release);
+                    } else if target.failures.fetch_add(1, Ordering::AcqRel) + 1 >= 2 {
+                        target.healthy.store(false, Ordering::Release);
                     }
                 }
             }
