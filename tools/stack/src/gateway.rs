@@ -60,7 +60,8 @@ impl Target {
         }
     }
 
-    fn routable(&self) -> bool {
+    /// Registered and passing its health checks: the gateway sends it requests.
+    pub fn routable(&self) -> bool {
         self.registered.load(Ordering::Acquire) && self.healthy.load(Ordering::Acquire)
     }
 

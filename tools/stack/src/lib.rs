@@ -628,6 +628,13 @@ async fn rolling_restart(gateway: &gateway::Gateway, replicas: &[Replica], offse
             );
         }
         target.set_registered(true);
+        // As ECS waits for the new task to be healthy in the target group before it drains
+        // the next one: until the gateway's own health check passes, the replacement takes no
+        // traffic, and deregistering the next replica now could leave none.
+        let healthy_until = Instant::now() + READY_TIMEOUT;
+        while !target.routable() && Instant::now() < healthy_until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         print_prefixed("odmu", &format!("rolling restart: {name} replaced"));
     }
     print_prefixed(
