@@ -32,8 +32,8 @@ pub fn current_request_id() -> Option<String> {
 }
 
 /// Adds the 404 problem+json fallback and the common layers, outermost first: request id
-/// (accepted or generated), request span and log line, request id echoed, problem+json for
-/// bare error answers, panics as 500, the request timeout, and the body limit.
+/// (accepted or generated), request span and log line, request id echoed, the id in scope and
+/// problem+json for bare error answers, panics as 500, the request timeout, and the body limit.
 pub fn with_common_layers(router: Router, request_timeout: Duration) -> Router {
     router.fallback(not_found).layer(
         ServiceBuilder::new()
@@ -46,7 +46,6 @@ pub fn with_common_layers(router: Router, request_timeout: Duration) -> Router {
             )
             .layer(PropagateRequestIdLayer::x_request_id())
             .layer(middleware::from_fn(request_scope))
-            .layer(middleware::from_fn(problem_for_bare_errors))
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -62,6 +61,10 @@ pub async fn not_found(uri: Uri) -> Problem {
     Problem::not_found("There is nothing at this path.").with_instance(uri.path())
 }
 
+/// Serves the request with its id in scope (for outgoing calls), and gives error answers made
+/// below our handlers (405 from the router, the timeout's 503, ...), which come without a body,
+/// the project's format, so clients parse one shape only. One middleware for both: each layer
+/// of `from_fn` costs a boxed future per request.
 async fn request_scope(request: Request, next: Next) -> Response {
     let id = request
         .headers()
@@ -69,14 +72,12 @@ async fn request_scope(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    REQUEST_ID.scope(id, next.run(request)).await
+    let path = request.uri().path().to_owned();
+    let response = REQUEST_ID.scope(id, next.run(request)).await;
+    problem_for_bare_error(&path, response)
 }
 
-/// Error answers made below our handlers (405 from the router, the timeout's 503, ...) come
-/// without a body; give them the project's format so clients parse one shape only.
-async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
+fn problem_for_bare_error(path: &str, response: Response) -> Response {
     let status = response.status();
     let is_error = status.is_client_error() || status.is_server_error();
     if !is_error || response.headers().contains_key(header::CONTENT_TYPE) {

@@ -1,5 +1,5 @@
-//! Request spans are named by the matched route, not the raw path, and carry the request id,
-//! status and latency.
+//! Request spans are named by the matched route, not the raw path, and carry the request id;
+//! the request's log line carries status and latency.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -35,6 +35,9 @@ impl<S: tracing::Subscriber> Layer<S> for Fields {
     fn on_record(&self, _: &Id, values: &Record<'_>, _: Context<'_, S>) {
         values.record(&mut self.clone());
     }
+    fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+        event.record(&mut self.clone());
+    }
 }
 
 impl Fields {
@@ -50,7 +53,7 @@ impl Fields {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn spans_are_named_by_route_and_record_status_latency_and_request_id() {
+async fn spans_are_named_by_route_and_the_log_line_has_status_latency_and_request_id() {
     let fields = Fields::default();
     let _guard =
         tracing::subscriber::set_default(tracing_subscriber::registry().with(fields.clone()));
