@@ -4,8 +4,10 @@
 //! add the probes, the docs page and the common layers, run its background workers, and serve
 //! until SIGTERM.
 //!
-//! A service implements [`App`]; its `main.rs` is one line: `odmu_runtime::main::<MyApp>()`.
+//! A service implements [`App`]; its `main.rs` is one line: `odmu_runtime::service_main!(MyApp);`.
 
+#[doc(hidden)]
+pub mod allocator;
 mod docs;
 mod workers;
 
@@ -29,6 +31,24 @@ use odmu_topology::Service;
 use tokio::net::TcpListener;
 pub use utoipa_axum::router::OpenApiRouter;
 pub use utoipa_axum::routes;
+
+/// How every service answers a failed database operation: a database that cannot be reached
+/// (pool timeout, closed pool, broken connection) is a 503 with `Retry-After: 1`, which callers
+/// and the outbox retry; anything else is a 500, logged.
+pub fn storage_problem(error: &StorageError) -> odmu_http::Problem {
+    use odmu_storage::sqlx::Error as Sqlx;
+    match error {
+        StorageError::Sqlx(Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_)) => {
+            tracing::warn!(error = %error, "database unavailable");
+            odmu_http::Problem::unavailable("The database is not available right now; retry.")
+                .with_header(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from_static("1"),
+                )
+        }
+        other => odmu_http::Problem::internal(other),
+    }
+}
 
 /// Any error a service's own start-up work can fail with.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;

@@ -1,5 +1,3 @@
 //! The billing binary; everything lives in the library.
 
-fn main() -> std::process::ExitCode {
-    odmu_runtime::main::<billing::Billing>()
-}
+odmu_runtime::service_main!(billing::Billing);

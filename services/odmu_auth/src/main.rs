@@ -1,5 +1,3 @@
 //! The odmu_auth binary; everything lives in the library.
 
-fn main() -> std::process::ExitCode {
-    odmu_runtime::main::<odmu_auth::OdmuAuth>()
-}
+odmu_runtime::service_main!(odmu_auth::OdmuAuth);

@@ -103,6 +103,9 @@ enum Command {
     },
 }
 
+// `odmu service NAME` runs a service in this process: the same allocator as its own binary.
+odmu_runtime::allocator!();
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
