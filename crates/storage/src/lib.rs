@@ -216,6 +216,54 @@ pub struct Db {
     /// SQLite admits one writer at a time; writers of this process queue here, in order,
     /// rather than spinning in SQLite's busy handler (which sleeps up to 100 ms per try).
     write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite file: read-only connections kept out of the pool (see [`Db::read`]).
+    readers: Option<Arc<Readers>>,
+}
+
+/// A few read-only SQLite connections that stay checked out.
+///
+/// sqlx 0.8 pings every connection it takes back into its pool, a second round trip to the
+/// connection's worker thread after each query, which cost a seventh of an indexed read
+/// request's CPU. These connections never go back to a pool: a read takes one, runs, and lets
+/// it go. A SQLite command is one message to the connection's worker, so a read cancelled
+/// midway leaves nothing behind for the next (the reason for the ping with a network protocol),
+/// and `query_only` makes a write through one an error. WAL lets them read beside the writer.
+#[derive(Debug)]
+struct Readers {
+    connections: Vec<Arc<tokio::sync::Mutex<sqlx::AnyConnection>>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// How many read connections a SQLite database keeps (at most the pool's size).
+const SQLITE_READERS: u32 = 4;
+
+/// A connection for reads (see [`Db::read`]); use it as `&mut *reader` where a query wants an
+/// executor.
+pub struct Reader(ReaderInner);
+
+enum ReaderInner {
+    Pool(sqlx::pool::PoolConnection<sqlx::Any>),
+    Kept(tokio::sync::OwnedMutexGuard<sqlx::AnyConnection>),
+}
+
+impl std::ops::Deref for Reader {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        match &self.0 {
+            ReaderInner::Pool(c) => c,
+            ReaderInner::Kept(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match &mut self.0 {
+            ReaderInner::Pool(c) => c,
+            ReaderInner::Kept(c) => c,
+        }
+    }
 }
 
 /// A transaction that will write (see [`Db::begin_write`]); it rolls back if dropped.
@@ -298,12 +346,20 @@ impl Db {
                 })
             });
         }
+        let readers = match &migrate_lock {
+            // A named file (an in-memory database is private to its one connection).
+            Some(_) => Some(Arc::new(
+                Readers::open(&options, SQLITE_READERS.min(max_connections)).await?,
+            )),
+            None => None,
+        };
         let pool = pool.connect_with(options).await?;
         Ok(Self {
             pool,
             backend,
             migrate_lock,
             write_turn: Arc::default(),
+            readers,
         })
     }
 
@@ -347,6 +403,18 @@ impl Db {
     /// The pool, for queries.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A connection for a read outside a transaction: on SQLite one of the kept read-only
+    /// connections, on PostgreSQL one from the pool.
+    pub async fn read(&self) -> Result<Reader, StorageError> {
+        if self.pool.is_closed() {
+            return Err(sqlx::Error::PoolClosed.into());
+        }
+        match &self.readers {
+            Some(readers) => Ok(Reader(ReaderInner::Kept(readers.take().await))),
+            None => Ok(Reader(ReaderInner::Pool(self.pool.acquire().await?))),
+        }
     }
 
     /// Which database this is.
@@ -398,6 +466,38 @@ impl Db {
             pool: self.pool.clone(),
             latest,
         })
+    }
+}
+
+impl Readers {
+    async fn open(options: &AnyConnectOptions, count: u32) -> Result<Self, StorageError> {
+        use sqlx::ConnectOptions as _;
+        let mut connections = Vec::new();
+        for _ in 0..count.max(1) {
+            let mut conn = options.connect().await?;
+            conn.execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA query_only = ON;",
+            )
+            .await?;
+            connections.push(Arc::new(tokio::sync::Mutex::new(conn)));
+        }
+        Ok(Self {
+            connections,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// A free connection if there is one (starting from the next in turn), else the next in
+    /// turn once it is free.
+    async fn take(&self) -> tokio::sync::OwnedMutexGuard<sqlx::AnyConnection> {
+        let n = self.connections.len();
+        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n;
+        for i in 0..n {
+            if let Ok(guard) = self.connections[(start + i) % n].clone().try_lock_owned() {
+                return guard;
+            }
+        }
+        self.connections[start].clone().lock_owned().await
     }
 }
 

@@ -138,3 +138,45 @@ async fn tasks_starting_at_once_migrate_the_same_database_safely() {
         assert_eq!(db.check(&m).check().await, Ok(()));
     }
 }
+
+#[tokio::test]
+async fn reads_see_every_committed_write_and_cannot_write_on_sqlite() {
+    let test_db = TestDatabase::new().await;
+    let db = Db::connect(test_db.url(), 5).await.unwrap();
+    db.migrate(&migrations()).await.unwrap();
+    let mut readers = tokio::task::JoinSet::new();
+    for i in 0..20_i64 {
+        sqlx::query("INSERT INTO counters (name, value) VALUES ($1, $2)")
+            .bind(format!("c{i}"))
+            .bind(i)
+            .execute(db.pool())
+            .await
+            .unwrap();
+        // Right after the commit, every read connection (taken concurrently) sees the row.
+        for _ in 0..8 {
+            let db = db.clone();
+            readers.spawn(async move {
+                let value: Option<i64> =
+                    sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+                        .bind(format!("c{i}"))
+                        .fetch_optional(&mut *db.read().await.unwrap())
+                        .await
+                        .unwrap();
+                assert_eq!(value, Some(i));
+            });
+        }
+        while let Some(done) = readers.join_next().await {
+            done.unwrap();
+        }
+    }
+    let write = sqlx::query("DELETE FROM counters")
+        .execute(&mut *db.read().await.unwrap())
+        .await;
+    match db.backend() {
+        // The kept SQLite readers are query_only.
+        odmu_storage::Backend::Sqlite => assert!(write.is_err(), "a reader wrote"),
+        odmu_storage::Backend::Postgres => assert!(write.is_ok()),
+    }
+    db.close().await;
+    assert!(db.read().await.is_err(), "read after close");
+}
