@@ -47,7 +47,7 @@ impl IntoResponse for Error {
         match self {
             Self::InvoiceNotFound => Problem::not_found("No invoice with this id."),
             Self::Problem(p) => p,
-            Self::Storage(e) => Problem::internal(e),
+            Self::Storage(e) => odmu_runtime::storage_problem(&e),
             Self::Client(e) => Problem::from(e),
             Self::Payment(PaymentError::NotOpen(e)) | Self::Transition(e) => not_open(e),
             Self::Payment(PaymentError::WrongAmount { expected, got }) => {

@@ -80,7 +80,7 @@ impl IntoResponse for Error {
                 unavailable(service)
             }
             Self::Problem(p) => p,
-            Self::Storage(e) => Problem::internal(e),
+            Self::Storage(e) => odmu_runtime::storage_problem(&e),
             Self::Client(e) => dependency_failed(e),
         }
         .into_response()

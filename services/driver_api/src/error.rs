@@ -158,7 +158,7 @@ impl IntoResponse for Error {
                 ))
             }
             Self::Problem(p) => p,
-            Self::Storage(e) => Problem::internal(e),
+            Self::Storage(e) => odmu_runtime::storage_problem(&e),
             Self::Client(e) => Problem::from(e),
         }
         .into_response()

@@ -3,6 +3,7 @@
 //! that every other service verifies tokens with (DESIGN.md §4, §5).
 
 mod config;
+mod error;
 mod keys;
 mod limits;
 pub mod oauth;
@@ -15,12 +16,12 @@ use std::time::Duration;
 
 use axum::extract::FromRef;
 use odmu_authn::Verifier;
-use odmu_http::Problem;
 use odmu_runtime::{App, BoxError, OpenApiRouter, Platform, Worker, routes};
 use odmu_storage::{Db, Migrations};
 use odmu_topology::Service;
 
 pub use config::Config;
+pub use error::Error;
 pub use keys::SigningKeys;
 pub use oauth::sha256_hex;
 pub use odmu_authn::SigningKey;
@@ -72,12 +73,12 @@ impl AppState {
     }
 
     /// Argon2id off the async workers: it takes tens of milliseconds of CPU by design.
-    async fn hash_password(&self, password: String) -> Result<String, Problem> {
+    async fn hash_password(&self, password: String) -> Result<String, Error> {
         let state = self.clone();
         tokio::task::spawn_blocking(move || state.0.passwords.hash(&password))
             .await
-            .map_err(Problem::internal)?
-            .map_err(Problem::internal)
+            .map_err(|e| Error::Hashing(e.to_string()))?
+            .map_err(|e| Error::Hashing(e.to_string()))
     }
 
     async fn verify_password(

@@ -271,9 +271,7 @@ impl AppState {
         // Malformed emails cannot exist; they still cost a hash, like any unknown account.
         let email = crate::users::normalise_email(email).unwrap_or_default();
         self.limits().check(address, &email)?;
-        let user = store::user_by_email(self.db(), &email)
-            .await
-            .map_err(OAuthError::server)?;
+        let user = store::user_by_email(self.db(), &email).await?;
         let ok = self
             .verify_password(
                 password.to_owned(),
@@ -297,8 +295,7 @@ impl AppState {
                 expires_at_ms: now + self.config().refresh_ttl.as_millis() as i64,
             },
         )
-        .await
-        .map_err(OAuthError::server)?;
+        .await?;
         self.issued(&user.id, user.role, Some(refresh))
     }
 
@@ -315,9 +312,8 @@ impl AppState {
             issued_at_ms: now,
             expires_at_ms: expires,
         };
-        let rotation = store::rotate_refresh(self.db(), &sha256_hex(presented), now, &next_row)
-            .await
-            .map_err(OAuthError::server)?;
+        let rotation =
+            store::rotate_refresh(self.db(), &sha256_hex(presented), now, &next_row).await?;
         let user_id = match rotation {
             Rotation::Rotated { user_id } => user_id,
             Rotation::Reused { user_id, family_id } => {
@@ -333,8 +329,7 @@ impl AppState {
             }
         };
         let user = store::user_by_id(self.db(), &user_id)
-            .await
-            .map_err(OAuthError::server)?
+            .await?
             .ok_or_else(|| OAuthError::invalid_grant("The account no longer exists."))?;
         self.issued(&user.id, user.role, Some(next))
     }
@@ -455,9 +450,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let result = async {
         let req: RevokeRequest = parse_body(&headers, &body)?;
         let token = field(&req.token, "token")?;
-        store::revoke_family_of(state.db(), &sha256_hex(token), now_millis())
-            .await
-            .map_err(OAuthError::server)?;
+        store::revoke_family_of(state.db(), &sha256_hex(token), now_millis()).await?;
         Ok::<_, OAuthError>((StatusCode::OK, no_store()).into_response())
     }
     .await;

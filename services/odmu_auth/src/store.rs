@@ -41,7 +41,7 @@ pub(crate) async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserRow
         "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
     ))
     .bind(email)
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *db.read().await?)
     .await?)
 }
 
@@ -51,7 +51,7 @@ pub(crate) async fn user_by_id(db: &Db, id: &str) -> Result<Option<UserRow>, Sto
     Ok(
         sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
-            .fetch_optional(db.pool())
+            .fetch_optional(&mut *db.read().await?)
             .await?,
     )
 }

@@ -8,8 +8,8 @@ use odmu_storage::{now_millis, rfc3339};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::store::{self, UserRow};
+use crate::{AppState, Error};
 
 /// Passwords shorter than this are refused (NIST SP 800-63B asks for at least 8).
 pub const PASSWORD_MIN_CHARS: usize = 10;
@@ -128,7 +128,7 @@ pub async fn create_user(
     State(verifier): State<Verifier>,
     headers: HeaderMap,
     Json(new): Json<NewUser>,
-) -> Result<(StatusCode, Json<UserView>), Problem> {
+) -> Result<(StatusCode, Json<UserView>), Error> {
     let mut problem = Problem::unprocessable("The account cannot be created as asked.");
     let email = normalise_email(&new.email);
     if let Err(m) = &email {
@@ -142,11 +142,11 @@ pub async fn create_user(
         problem = problem.with_field_error("role", "must be rider, driver or admin");
     }
     let (Ok(email), true) = (email, problem.errors.is_empty()) else {
-        return Err(problem);
+        return Err(problem.into());
     };
     if new.role == Role::Admin {
-        let token = odmu_authn::bearer_token(&headers).map_err(Problem::from)?;
-        let claims = verifier.verify(token).await.map_err(Problem::from)?;
+        let token = odmu_authn::bearer_token(&headers)?;
+        let claims = verifier.verify(token).await?;
         if claims.role != Role::Admin {
             return Err(odmu_authn::AuthError::Forbidden.into());
         }
@@ -159,11 +159,8 @@ pub async fn create_user(
         role: new.role,
         created_at_ms: now_millis(),
     };
-    if !store::insert_user(state.db(), &user)
-        .await
-        .map_err(Problem::internal)?
-    {
-        return Err(Problem::conflict("An account with this email exists."));
+    if !store::insert_user(state.db(), &user).await? {
+        return Err(Problem::conflict("An account with this email exists.").into());
     }
     tracing::info!(user_id = %user.id, role = %user.role, "account created");
     Ok((StatusCode::CREATED, Json(user.into())))
@@ -182,10 +179,9 @@ pub async fn create_user(
 pub async fn me(
     State(state): State<AppState>,
     auth: Auth<roles::User>,
-) -> Result<Json<UserView>, Problem> {
+) -> Result<Json<UserView>, Error> {
     let user = store::user_by_id(state.db(), &auth.claims.sub)
-        .await
-        .map_err(Problem::internal)?
+        .await?
         .ok_or_else(|| Problem::not_found("The account no longer exists."))?;
     Ok(Json(user.into()))
 }

@@ -26,24 +26,9 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
             Self::Problem(p) => p,
-            Self::Storage(e) => storage_problem(&e),
+            Self::Storage(e) => odmu_runtime::storage_problem(&e),
             Self::Pricing(e) => Problem::internal(e),
         }
         .into_response()
-    }
-}
-
-/// A database that cannot be reached is a 503 to retry; anything else is a 500.
-fn storage_problem(error: &StorageError) -> Problem {
-    use odmu_storage::sqlx::Error as Sqlx;
-    match error {
-        StorageError::Sqlx(Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_)) => {
-            tracing::warn!(error = %error, "database unavailable");
-            Problem::unavailable("The database is not available right now; retry.").with_header(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
-            )
-        }
-        other => Problem::internal(other),
     }
 }
