@@ -2,8 +2,8 @@
 """GET /auth/v1/me (verify + one indexed read) on odmu_auth beside the Node peer
 (../shared/bench/node-peer: Express + jose + better-sqlite3, 2 worker processes), same token,
 same data, same machine, in one run: requests per second and p99 at 32 connections (wrk), and
-resident memory after the load. Rounds alternate (odmu, peer, odmu, peer, ...) and the median
-of three is reported, as the peer's README asks. Then the same figures for a protected
+resident memory after the load. After one unmeasured 3 s round each, rounds alternate (odmu,
+peer, odmu, peer, ...) and the median of three is reported, as the peer's README asks. Then the same figures for a protected
 driver_api route answered without a database read (the role guard refusing a rider's token on
 GET /driver/v1/profile: verification and the guard, no query).
 
@@ -86,9 +86,9 @@ def children(pid):
     return [int(p) for p in out.split()]
 
 
-def wrk(url, token):
+def wrk(url, token, seconds=SECONDS):
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency",
+        ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
          "-H", f"authorization: Bearer {token}", url],
         capture_output=True, text=True, check=True).stdout
     rps = float(next(l for l in out.splitlines() if l.startswith("Requests/sec")).split()[1])
@@ -154,6 +154,9 @@ def main():
         theirs = call("GET", f"http://127.0.0.1:{peer_port}{me}", token=token)
         assert ours["id"] == theirs["id"] == user["id"], (ours, theirs)
 
+        # One unmeasured round each first: V8 compiles its hot paths, caches and pools fill.
+        for url in (f"{base}{me}", f"http://127.0.0.1:{peer_port}{me}"):
+            wrk(url, token, seconds=3)
         results = {"odmu": [], "peer": []}
         for _ in range(ROUNDS):
             for name, url in (("odmu", f"{base}{me}"), ("peer", f"http://127.0.0.1:{peer_port}{me}")):
