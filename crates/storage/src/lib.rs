@@ -303,12 +303,12 @@ fn sqlite_url(url: &str) -> (String, Option<String>) {
 }
 
 impl Db {
-    /// Opens a pool on `url`. SQLite: the file and its folder are created, WAL and
-    /// `synchronous=NORMAL` set on every connection. Fails fast if the database is unreachable.
+    /// Opens a pool on `url`. SQLite: the file and its folder are created, the file switched to
+    /// WAL once, `synchronous=NORMAL` set on every connection. Fails fast if the database is unreachable.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StorageError> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = Backend::of_url(url).ok_or(StorageError::UnsupportedUrl)?;
-        let mut migrate_lock = None;
+        let mut migrate_lock: Option<std::path::PathBuf> = None;
         let url = match backend {
             Backend::Sqlite => {
                 let (url, file) = sqlite_url(url);
@@ -326,6 +326,17 @@ impl Db {
             Backend::Postgres => url.to_owned(),
         };
         let options: AnyConnectOptions = url.parse()?;
+        if let Some(lock) = &migrate_lock {
+            // WAL is kept in the file, so it is set once, not per connection. Connections that
+            // switch a fresh file at the same time each hold a read lock and want the write lock:
+            // SQLite answers one of them "database is locked" at once, without waiting (several
+            // tasks of a service start together, DESIGN.md §8). The migration lock orders them.
+            use sqlx::{ConnectOptions as _, Connection as _};
+            let _turn = lock_file(lock.clone()).await?;
+            let mut conn = options.connect().await?;
+            conn.execute("PRAGMA journal_mode = WAL;").await?;
+            conn.close().await?;
+        }
         let mut pool = AnyPoolOptions::new()
             .max_connections(max_connections)
             .min_connections(0)
@@ -338,8 +349,8 @@ impl Db {
             pool = pool.after_connect(|conn, _| {
                 Box::pin(async move {
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA busy_timeout = 5000;",
                     )
                     .await?;
                     Ok(())
@@ -475,10 +486,8 @@ impl Readers {
         let mut connections = Vec::new();
         for _ in 0..count.max(1) {
             let mut conn = options.connect().await?;
-            conn.execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA query_only = ON;",
-            )
-            .await?;
+            conn.execute("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
+                .await?;
             connections.push(Arc::new(tokio::sync::Mutex::new(conn)));
         }
         Ok(Self {
