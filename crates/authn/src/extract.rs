@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use odmu_http::Problem;
+use odmu_ids::{DriverId, RiderId};
 
 use crate::{AuthError, Claims, Role, Verifier};
 
@@ -115,7 +116,23 @@ pub mod roles {
 pub struct Auth<R: Roles> {
     /// The token's claims.
     pub claims: Claims,
+    /// The subject as an account id (nil for a service).
+    account: uuid::Uuid,
     _roles: PhantomData<R>,
+}
+
+impl Auth<roles::Rider> {
+    /// The calling rider's account id.
+    pub fn rider(&self) -> RiderId {
+        self.account.into()
+    }
+}
+
+impl Auth<roles::Driver> {
+    /// The calling driver's account id.
+    pub fn driver(&self) -> DriverId {
+        self.account.into()
+    }
 }
 
 impl<S, R> FromRequestParts<S> for Auth<R>
@@ -132,8 +149,14 @@ where
         if !R::ALLOWED.contains(&claims.role) {
             return Err(AuthError::Forbidden.into());
         }
+        // `Verifier::verify` has refused a person's token whose subject is not a UUID.
+        let account = match claims.role {
+            Role::Service => uuid::Uuid::nil(),
+            _ => odmu_ids::parse(&claims.sub).ok_or(AuthError::Invalid)?,
+        };
         Ok(Self {
             claims,
+            account,
             _roles: PhantomData,
         })
     }

@@ -352,7 +352,7 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = config.leeway.as_secs();
-        jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &key.decoding, &validation)
             .map(|data| data.claims)
             .map_err(|e| {
                 use jsonwebtoken::errors::ErrorKind;
@@ -365,7 +365,13 @@ impl Verifier {
                     | ErrorKind::Utf8(_) => AuthError::Malformed,
                     _ => AuthError::Invalid,
                 }
-            })
+            })?;
+        // A person's subject is their account id, which every service keys its rows by
+        // (`odmu_ids`); a service token's is the service's name.
+        if claims.role != Role::Service && odmu_ids::parse(&claims.sub).is_none() {
+            return Err(AuthError::Invalid);
+        }
+        Ok(claims)
     }
 }
 #[cfg(test)]

@@ -17,6 +17,9 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 
+/// A person's subject: their account id.
+const USER: &str = "2f1c3d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -25,7 +28,7 @@ fn now() -> i64 {
 }
 
 fn claims(role: &str) -> Value {
-    json!({"iss": "odmu", "aud": "odmu", "sub": "user-1", "role": role,
+    json!({"iss": "odmu", "aud": "odmu", "sub": USER, "role": role,
            "iat": now(), "exp": now() + 900, "jti": "j1"})
 }
 
@@ -97,6 +100,10 @@ async fn fixture_with(adjust: impl FnOnce(&mut AuthConfig)) -> Fixture {
             "/billing/v1/admin",
             get(|a: Auth<roles::Admin>| async move { Json(a.claims) }),
         )
+        .route(
+            "/billing/v1/driver",
+            get(|a: Auth<roles::Driver>| async move { Json(json!({"driver": a.driver()})) }),
+        )
         .with_state(verifier);
     let app = odmu_http::with_common_layers(app, Duration::from_secs(5));
     Fixture {
@@ -138,7 +145,7 @@ async fn a_valid_token_is_accepted_and_its_claims_extracted() {
         .call("/billing/v1/me", Some(&sign(&f.key, &claims("rider"))))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(body["sub"], "user-1");
+    assert_eq!(body["sub"], USER);
     assert_eq!(body["role"], "rider");
     assert_eq!(body["jti"], "j1");
 }
@@ -333,6 +340,27 @@ async fn a_wrong_role_is_403_and_the_right_role_passes() {
             .0,
         200
     );
+}
+
+#[tokio::test]
+async fn a_persons_subject_must_be_an_account_id_and_a_services_is_its_name() {
+    let f = fixture(Duration::from_secs(5)).await;
+    let (status, body) = f
+        .call("/billing/v1/driver", Some(&sign(&f.key, &claims("driver"))))
+        .await;
+    assert_eq!((status, body["driver"].as_str()), (200, Some(USER)));
+    for (role, sub) in [
+        ("driver", "driver-7"),
+        ("rider", ""),
+        ("admin", "2F1C3D4E5A6B4C7D8E9F0A1B2C3D4E5F"),
+    ] {
+        let mut c = claims(role);
+        c["sub"] = json!(sub);
+        assert_eq!(f.me(&sign(&f.key, &c)).await, 401, "{role} {sub:?}");
+    }
+    let mut service = claims("service");
+    service["sub"] = json!("billing");
+    assert_eq!(f.me(&sign(&f.key, &service)).await, 200);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use odmu_ids::RideId;
 use odmu_outbox::{BoxFuture, Failure, Handler, Message};
 use odmu_storage::{StorageError, WriteTx, now_millis};
 use serde_json::Value;
@@ -37,7 +38,7 @@ impl Kind {
 
 /// The message id of a ride's charge: `{ride_id}:{kind}`, billing's idempotency key too, so
 /// re-running a transition enqueues nothing new and a redelivery makes no second invoice.
-pub fn message_id(ride_id: &str, kind: Kind) -> String {
+pub fn message_id(ride_id: RideId, kind: Kind) -> String {
     format!("{ride_id}:{}", kind.as_str())
 }
 
@@ -45,11 +46,11 @@ pub fn message_id(ride_id: &str, kind: Kind) -> String {
 pub fn charge_of(ride: &RideRow, kind: Kind) -> ChargeRequest {
     let ride_kind = kind == Kind::Ride;
     ChargeRequest {
-        ride_id: ride.id.clone(),
+        ride_id: ride.id,
         kind: kind.as_str().to_owned(),
-        rider_id: ride.rider_id.clone(),
-        driver_id: ride.driver_id.clone().unwrap_or_default(),
-        quote_id: ride.quote_id.clone(),
+        rider_id: ride.rider_id,
+        driver_id: ride.driver_id,
+        quote_id: ride.quote_id,
         distance_m: ride.distance_m.filter(|_| ride_kind),
         duration_s: ride.duration_s.filter(|_| ride_kind),
     }
@@ -62,7 +63,7 @@ pub async fn enqueue(tx: &mut WriteTx, ride: &RideRow, kind: Kind) -> Result<(),
     odmu_outbox::enqueue(
         tx,
         TOPIC,
-        &message_id(&ride.id, kind),
+        &message_id(ride.id, kind),
         &payload,
         now_millis(),
     )
@@ -115,10 +116,12 @@ impl Handler for ChargeRelay {
         answer: &'a Value,
     ) -> BoxFuture<'a, Result<(), StorageError>> {
         Box::pin(async move {
-            let ride_id = message.payload["ride_id"].as_str().unwrap_or_default();
-            // `deliver` only answers what parsed as an invoice.
-            let Ok(invoice) = serde_json::from_value::<Invoice>(answer.clone()) else {
-                tracing::error!(outbox_message_id = %message.id, "billing's answer is not an invoice");
+            // `deliver` only answers what parsed as an invoice, for what parsed as a charge.
+            let (Ok(charge), Ok(invoice)) = (
+                serde_json::from_value::<ChargeRequest>(message.payload.clone()),
+                serde_json::from_value::<Invoice>(answer.clone()),
+            ) else {
+                tracing::error!(outbox_message_id = %message.id, "not a charge and its invoice");
                 return Ok(());
             };
             let billed = Billed {
@@ -128,8 +131,8 @@ impl Handler for ChargeRelay {
                 currency: &invoice.currency,
                 now_ms: now_millis(),
             };
-            transitions::record_invoice(tx, ride_id, &billed).await?;
-            tracing::info!(ride_id, invoice_id = %invoice.id, kind = ?message.payload["kind"], "ride billed");
+            transitions::record_invoice(tx, charge.ride_id, &billed).await?;
+            tracing::info!(ride_id = %charge.ride_id, invoice_id = %invoice.id, kind = ?message.payload["kind"], "ride billed");
             Ok(())
         })
     }

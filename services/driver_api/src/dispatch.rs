@@ -8,6 +8,7 @@
 //! the circle's bounding box (`cell IN (...) AND lat BETWEEN ... AND lon BETWEEN ...`), then
 //! keeps those within the exact great-circle radius, nearest first.
 
+use odmu_ids::DriverId;
 use odmu_storage::now_millis;
 
 use crate::domain::geo::{self, BoundingBox, LatLon, Nearby};
@@ -22,7 +23,7 @@ use crate::store::{dispatch, profiles};
 pub const MAX_OPEN_RIDES: usize = 50;
 
 /// The driver's profile, if they are online; 409 `no_profile` or `offline` otherwise.
-pub async fn online_driver(state: &AppState, driver_id: &str) -> Result<ProfileRow, Error> {
+pub async fn online_driver(state: &AppState, driver_id: DriverId) -> Result<ProfileRow, Error> {
     let profile = profiles::get(state.db(), driver_id)
         .await?
         .ok_or(Conflict::NoProfile)?;
@@ -34,7 +35,7 @@ pub async fn online_driver(state: &AppState, driver_id: &str) -> Result<ProfileR
 
 /// 409 `no_current_agreement` unless contractual says the driver agreed to the current
 /// terms (503 when contractual cannot answer).
-pub async fn require_agreement(state: &AppState, driver_id: &str) -> Result<(), Error> {
+pub async fn require_agreement(state: &AppState, driver_id: DriverId) -> Result<(), Error> {
     if state
         .contractual()?
         .has_current_agreement(driver_id)

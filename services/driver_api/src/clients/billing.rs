@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use odmu_http::{ClientError, ServiceClient};
+use odmu_ids::{DriverId, QuoteId, RideId, RiderId};
 use serde::{Deserialize, Serialize};
 
 /// Each charge call is cut off after this long: well below the outbox lease (30 s), so a
@@ -18,15 +19,15 @@ const CHARGES_PATH: &str = "/billing/v1/internal/charges";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChargeRequest {
     /// The ride (the rider's trip id).
-    pub ride_id: String,
+    pub ride_id: RideId,
     /// `ride` or `cancellation`.
     pub kind: String,
     /// Who pays.
-    pub rider_id: String,
-    /// Who earns.
-    pub driver_id: String,
+    pub rider_id: RiderId,
+    /// Who earns: the driver who held the ride (a charge is only made for one that had one).
+    pub driver_id: Option<DriverId>,
     /// The quote the ride was booked on.
-    pub quote_id: String,
+    pub quote_id: QuoteId,
     /// Actual distance of a completed ride, in metres.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<i64>,

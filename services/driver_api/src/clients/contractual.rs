@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
 use odmu_http::{ClientError, ServiceClient};
+use odmu_ids::{DriverId, QuoteId, RiderId};
 use serde::Deserialize;
 
 use super::segment;
@@ -37,9 +38,9 @@ pub struct QuotePoint {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Quote {
     /// The quote's id.
-    pub id: String,
+    pub id: QuoteId,
     /// The rider it is for.
-    pub rider_id: String,
+    pub rider_id: RiderId,
     /// The tariff it was priced under.
     pub tariff_code: String,
     /// That tariff's version.
@@ -80,7 +81,7 @@ struct AgreementStatus {
 #[derive(Debug, Clone)]
 pub struct Contractual {
     client: ServiceClient,
-    agreed: Arc<Mutex<HashMap<String, Instant>>>,
+    agreed: Arc<Mutex<HashMap<DriverId, Instant>>>,
 }
 
 impl Contractual {
@@ -96,8 +97,8 @@ impl Contractual {
     ///
     /// # Errors
     /// contractual unreachable, slow, or answering another error.
-    pub async fn quote(&self, id: &str) -> Result<Option<Quote>, ClientError> {
-        let path = format!("/contract/v1/quotes/{}", segment(id));
+    pub async fn quote(&self, id: QuoteId) -> Result<Option<Quote>, ClientError> {
+        let path = format!("/contract/v1/quotes/{id}");
         let request = self.client.request(Method::GET, &path);
         match self.client.send_json::<Quote>(request).await {
             Ok(quote) => Ok(Some(quote)),
@@ -125,11 +126,11 @@ impl Contractual {
     ///
     /// # Errors
     /// contractual unreachable, slow, or answering an error.
-    pub async fn has_current_agreement(&self, driver_id: &str) -> Result<bool, ClientError> {
+    pub async fn has_current_agreement(&self, driver_id: DriverId) -> Result<bool, ClientError> {
         if self.cached(driver_id) {
             return Ok(true);
         }
-        let path = format!("/contract/v1/internal/agreements/{}", segment(driver_id));
+        let path = format!("/contract/v1/internal/agreements/{driver_id}");
         let request = self.client.request(Method::GET, &path);
         let status: AgreementStatus = self.client.send_json(request).await?;
         if status.current {
@@ -138,22 +139,22 @@ impl Contractual {
         Ok(status.current)
     }
 
-    fn cached(&self, driver_id: &str) -> bool {
+    fn cached(&self, driver_id: DriverId) -> bool {
         let Ok(agreed) = self.agreed.lock() else {
             return false;
         };
         agreed
-            .get(driver_id)
+            .get(&driver_id)
             .is_some_and(|at| at.elapsed() < AGREEMENT_CACHE)
     }
 
-    fn remember(&self, driver_id: &str) {
+    fn remember(&self, driver_id: DriverId) {
         let Ok(mut agreed) = self.agreed.lock() else {
             return;
         };
         if agreed.len() >= CACHE_SWEEP_ABOVE {
             agreed.retain(|_, at| at.elapsed() < AGREEMENT_CACHE);
         }
-        agreed.insert(driver_id.to_owned(), Instant::now());
+        agreed.insert(driver_id, Instant::now());
     }
 }

@@ -13,7 +13,7 @@ use crate::store::profiles::ProfileRow;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Availability {
     /// The driver's account id.
-    pub driver_id: String,
+    pub driver_id: odmu_ids::DriverId,
     /// Whether the driver takes rides.
     pub online: bool,
     /// The last reported position.

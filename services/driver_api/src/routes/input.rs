@@ -82,15 +82,16 @@ impl Fields {
         LatLon::new(lat?, lon?).ok()
     }
 
-    /// `text` as a canonical UUID (lower-case, hyphenated), or a problem with `field`.
-    pub fn uuid(&mut self, field: &str, text: &str) -> String {
-        match canonical_uuid(text) {
-            Some(id) => id,
-            None => {
+    /// `text` as an id (`odmu_ids`), or a problem with `field` (and the nil id, which
+    /// [`Fields::finish`] then never lets through).
+    pub fn id<T: From<uuid::Uuid>>(&mut self, field: &str, text: &str) -> T {
+        odmu_ids::parse(text).map_or_else(
+            || {
                 self.fail(field, "must be a UUID");
-                String::new()
-            }
-        }
+                uuid::Uuid::nil().into()
+            },
+            T::from,
+        )
     }
 
     /// `Ok` when nothing was recorded, else the 422 naming every field.
@@ -101,15 +102,6 @@ impl Fields {
             Err(self.0)
         }
     }
-}
-
-/// A UUID in its canonical form, or `None` if `text` is not the 36-character hyphenated form
-/// (the documents say `format: uuid`).
-pub fn canonical_uuid(text: &str) -> Option<String> {
-    (text.len() == 36)
-        .then(|| uuid::Uuid::parse_str(text).ok())
-        .flatten()
-        .map(|id| id.hyphenated().to_string())
 }
 
 /// The largest magnitude at which every integer is exact as a JSON (IEEE 754) number.
@@ -226,10 +218,12 @@ mod tests {
         let problem = fields.finish().unwrap_err();
         let named: Vec<_> = problem.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(named, ["lat", "lon"]);
-        assert_eq!(
-            canonical_uuid("6F9619FF-8B86-D011-B42D-00C04FC964FF").as_deref(),
-            Some("6f9619ff-8b86-d011-b42d-00c04fc964ff")
-        );
-        assert_eq!(canonical_uuid("6f9619ff8b86d011b42d00c04fc964ff"), None);
+        let mut fields = Fields::new("bad");
+        let id: odmu_ids::RideId = fields.id("id", "6F9619FF-8B86-D011-B42D-00C04FC964FF");
+        assert_eq!(id.to_string(), "6f9619ff-8b86-d011-b42d-00c04fc964ff");
+        assert!(fields.finish().is_ok());
+        let mut fields = Fields::new("bad");
+        let _: odmu_ids::RideId = fields.id("id", "6f9619ff8b86d011b42d00c04fc964ff");
+        assert_eq!(fields.finish().unwrap_err().errors[0].field, "id");
     }
 }

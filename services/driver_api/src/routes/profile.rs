@@ -12,7 +12,7 @@ use crate::store::profiles::ProfileRow;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Profile {
     /// The driver's account id.
-    pub driver_id: String,
+    pub driver_id: odmu_ids::DriverId,
     /// Name shown to riders.
     pub name: String,
     /// Licence plate.

@@ -10,6 +10,7 @@ pub mod start;
 
 use std::str::FromStr as _;
 
+use odmu_ids::{DriverId, RideId};
 use odmu_storage::rfc3339;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -61,8 +62,7 @@ pub fn status_of(row: &RideRow) -> Status {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DriverRide {
     /// The ride's id.
-    #[schema(format = "uuid")]
-    pub id: String,
+    pub id: RideId,
     /// Where it stands.
     pub status: RideStatus,
     /// Where the rider waits.
@@ -126,11 +126,16 @@ impl From<RideRow> for DriverRide {
     }
 }
 
+/// The path's ride id; text that is not one names no ride (404, as an unknown id does).
+pub fn ride_id(text: &str) -> Result<RideId, Error> {
+    RideId::parse(text).ok_or(Error::RideNotFound)
+}
+
 /// The ride `id` if `driver_id` holds it; 404 otherwise (someone else's ride answers the
 /// same as no ride).
-pub async fn own_ride(state: &AppState, id: &str, driver_id: &str) -> Result<RideRow, Error> {
+pub async fn own_ride(state: &AppState, id: RideId, driver_id: DriverId) -> Result<RideRow, Error> {
     crate::store::rides::get(state.db(), id)
         .await?
-        .filter(|r| r.driver_id.as_deref() == Some(driver_id))
+        .filter(|r| r.driver_id == Some(driver_id))
         .ok_or(Error::RideNotFound)
 }

@@ -23,7 +23,7 @@ pub struct Located {
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OpenRideRow {
     /// The ride's id.
-    pub id: String,
+    pub id: odmu_ids::RideId,
     /// Pickup latitude.
     pub pickup_lat: f64,
     /// Pickup longitude.

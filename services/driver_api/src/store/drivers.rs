@@ -1,5 +1,6 @@
 //! Drivers' availability and position (the profile itself is in [`super::profiles`]).
 
+use odmu_ids::DriverId;
 use odmu_storage::{Db, StorageError, sqlx};
 use tracing::instrument;
 
@@ -18,7 +19,7 @@ pub struct Position {
 #[instrument(skip_all)]
 pub async fn set_availability(
     db: &Db,
-    driver_id: &str,
+    driver_id: DriverId,
     online: bool,
     at: Position,
     now: i64,
@@ -44,7 +45,7 @@ pub async fn set_availability(
 #[instrument(skip_all)]
 pub async fn set_location(
     db: &Db,
-    driver_id: &str,
+    driver_id: DriverId,
     at: Position,
     now: i64,
 ) -> Result<bool, StorageError> {

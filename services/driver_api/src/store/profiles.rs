@@ -1,5 +1,6 @@
 //! Driver profiles.
 
+use odmu_ids::DriverId;
 use odmu_storage::{Db, StorageError, sqlx};
 use tracing::instrument;
 
@@ -7,7 +8,7 @@ use tracing::instrument;
 #[derive(Debug, sqlx::FromRow)]
 pub struct ProfileRow {
     /// The driver's account id.
-    pub driver_id: String,
+    pub driver_id: DriverId,
     /// Name shown to riders.
     pub name: String,
     /// Licence plate.
@@ -32,7 +33,7 @@ pub struct ProfileRow {
 #[derive(Debug)]
 pub struct NewProfile<'a> {
     /// The driver's account id.
-    pub driver_id: &'a str,
+    pub driver_id: DriverId,
     /// Name shown to riders.
     pub name: &'a str,
     /// Licence plate.
@@ -48,7 +49,7 @@ const COLUMNS: &str = "driver_id, name, vehicle_plate, vehicle_class, online, la
 
 /// The driver's profile, if any.
 #[instrument(skip_all)]
-pub async fn get(db: &Db, driver_id: &str) -> Result<Option<ProfileRow>, StorageError> {
+pub async fn get(db: &Db, driver_id: DriverId) -> Result<Option<ProfileRow>, StorageError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM drivers WHERE driver_id = $1"
     ))

@@ -2,6 +2,7 @@
 //! [`super::transitions`].
 
 use odmu_http::PageRequest;
+use odmu_ids::{DriverId, QuoteId, RideId, RiderId};
 use odmu_storage::{Db, StorageError, sqlx};
 use tracing::instrument;
 
@@ -9,15 +10,15 @@ use tracing::instrument;
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RideRow {
     /// The ride's id (client_app_api's trip id).
-    pub id: String,
+    pub id: RideId,
     /// The rider.
-    pub rider_id: String,
+    pub rider_id: RiderId,
     /// The quote it was opened from.
-    pub quote_id: String,
+    pub quote_id: QuoteId,
     /// Its status name (`crate::domain::ride::Status`).
     pub status: String,
     /// The driver holding it (accepted or later); cleared by a release.
-    pub driver_id: Option<String>,
+    pub driver_id: Option<DriverId>,
     /// The 4-digit code the rider shows.
     pub start_code: String,
     /// Wrong codes since the last lock-out.
@@ -102,11 +103,11 @@ pub(crate) const COLUMNS: &str = "id, rider_id, quote_id, status, driver_id, sta
 #[derive(Debug, Clone)]
 pub struct NewRide<'a> {
     /// The trip's id.
-    pub id: &'a str,
+    pub id: RideId,
     /// The rider.
-    pub rider_id: &'a str,
+    pub rider_id: RiderId,
     /// The quote.
-    pub quote_id: &'a str,
+    pub quote_id: QuoteId,
     /// The start code.
     pub start_code: &'a str,
     /// Pickup `(lat, lon)`.
@@ -138,7 +139,7 @@ pub struct NewRide<'a> {
 }
 
 /// Opens a ride; `false` when a ride with this id exists (it is left as it was).
-#[instrument(skip_all, fields(ride_id = r.id))]
+#[instrument(skip_all, fields(ride_id = %r.id))]
 pub async fn insert(db: &Db, r: &NewRide<'_>) -> Result<bool, StorageError> {
     let mut tx = db.begin_write().await?;
     let done = sqlx::query(
@@ -178,7 +179,7 @@ pub async fn insert(db: &Db, r: &NewRide<'_>) -> Result<bool, StorageError> {
 
 /// The ride `id`, if any.
 #[instrument(skip_all)]
-pub async fn get(db: &Db, id: &str) -> Result<Option<RideRow>, StorageError> {
+pub async fn get(db: &Db, id: RideId) -> Result<Option<RideRow>, StorageError> {
     Ok(
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM rides WHERE id = $1"))
             .bind(id)
@@ -190,7 +191,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<RideRow>, StorageError> {
 /// The ride `id` read inside a transaction (the one about to change it).
 pub async fn get_in(
     conn: &mut sqlx::AnyConnection,
-    id: &str,
+    id: RideId,
 ) -> Result<Option<RideRow>, StorageError> {
     Ok(
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM rides WHERE id = $1"))
@@ -204,7 +205,7 @@ pub async fn get_in(
 #[instrument(skip_all)]
 pub async fn list_for_driver(
     db: &Db,
-    driver_id: &str,
+    driver_id: DriverId,
     page: &PageRequest,
 ) -> Result<Vec<RideRow>, StorageError> {
     let (key, id) = page.before();

@@ -5,6 +5,7 @@
 //! zero rows changed. "A driver holds at most one active ride" is the partial unique index
 //! `rides_one_active_per_driver`: its violation is [`Accepted::DriverBusy`].
 
+use odmu_ids::{DriverId, RideId};
 use odmu_storage::{Db, StorageError, WriteTx, sqlx};
 use tracing::instrument;
 
@@ -37,11 +38,11 @@ pub enum Accepted {
 }
 
 /// `requested` → `accepted` by `driver_id`.
-#[instrument(skip_all, fields(ride_id = id))]
+#[instrument(skip_all, fields(ride_id = %id))]
 pub async fn accept(
     db: &Db,
-    id: &str,
-    driver_id: &str,
+    id: RideId,
+    driver_id: DriverId,
     now: i64,
 ) -> Result<Accepted, StorageError> {
     let mut tx = db.begin_write().await?;
@@ -71,8 +72,13 @@ pub async fn accept(
 
 /// `accepted` → `requested` by the driver holding it: the driver is cleared and the expiry
 /// clock starts again. `false` when it did not apply.
-#[instrument(skip_all, fields(ride_id = id))]
-pub async fn release(db: &Db, id: &str, driver_id: &str, now: i64) -> Result<bool, StorageError> {
+#[instrument(skip_all, fields(ride_id = %id))]
+pub async fn release(
+    db: &Db,
+    id: RideId,
+    driver_id: DriverId,
+    now: i64,
+) -> Result<bool, StorageError> {
     let sql = format!(
         "UPDATE rides SET {}, driver_id = NULL, accepted_at_ms = NULL, requested_at_ms = $3, \
          updated_at_ms = $3 WHERE id = $1 AND driver_id = $2 AND {}",
@@ -84,8 +90,13 @@ pub async fn release(db: &Db, id: &str, driver_id: &str, now: i64) -> Result<boo
 
 /// `accepted` → `in_progress` by the driver holding it (the code was checked). `false` when it
 /// did not apply.
-#[instrument(skip_all, fields(ride_id = id))]
-pub async fn start(db: &Db, id: &str, driver_id: &str, now: i64) -> Result<bool, StorageError> {
+#[instrument(skip_all, fields(ride_id = %id))]
+pub async fn start(
+    db: &Db,
+    id: RideId,
+    driver_id: DriverId,
+    now: i64,
+) -> Result<bool, StorageError> {
     let sql = format!(
         "UPDATE rides SET {}, started_at_ms = $3, updated_at_ms = $3, start_code_failures = 0 \
          WHERE id = $1 AND driver_id = $2 AND {}",
@@ -97,11 +108,11 @@ pub async fn start(db: &Db, id: &str, driver_id: &str, now: i64) -> Result<bool,
 
 /// Counts a wrong start code; the `max_failures`-th in a row locks the code until `lock_until`
 /// and starts the count again.
-#[instrument(skip_all, fields(ride_id = id))]
+#[instrument(skip_all, fields(ride_id = %id))]
 pub async fn start_code_failed(
     db: &Db,
-    id: &str,
-    driver_id: &str,
+    id: RideId,
+    driver_id: DriverId,
     max_failures: i64,
     lock_until: i64,
 ) -> Result<(), StorageError> {
@@ -126,11 +137,11 @@ pub async fn start_code_failed(
 
 /// `in_progress` → `completed` with the actuals, in `tx` (the charge is enqueued in it too).
 /// `false` when it did not apply.
-#[instrument(skip_all, fields(ride_id = id))]
+#[instrument(skip_all, fields(ride_id = %id))]
 pub async fn complete(
     tx: &mut WriteTx,
-    id: &str,
-    driver_id: &str,
+    id: RideId,
+    driver_id: DriverId,
     actuals: (i64, i64),
     now: i64,
 ) -> Result<bool, StorageError> {
@@ -167,8 +178,8 @@ pub struct Cancel<'a> {
 
 /// `requested`/`accepted` → `cancelled`, in `tx`, only if the ride is still as it was read
 /// (same status and acceptance, so the fee still holds). `false` when it changed.
-#[instrument(skip_all, fields(ride_id = id))]
-pub async fn cancel(tx: &mut WriteTx, id: &str, c: &Cancel<'_>) -> Result<bool, StorageError> {
+#[instrument(skip_all, fields(ride_id = %id))]
+pub async fn cancel(tx: &mut WriteTx, id: RideId, c: &Cancel<'_>) -> Result<bool, StorageError> {
     let done = sqlx::query(&format!(
         "UPDATE rides SET {}, cancelled_at_ms = $2, cancelled_by = $3, \
          cancellation_fee_cents = $4, updated_at_ms = $2 \
@@ -221,10 +232,10 @@ pub struct Billed<'a> {
 }
 
 /// Records billing's invoice on the ride, in `tx` (the one marking the message delivered).
-#[instrument(skip_all, fields(ride_id = id))]
+#[instrument(skip_all, fields(ride_id = %id))]
 pub async fn record_invoice(
     tx: &mut WriteTx,
-    id: &str,
+    id: RideId,
     b: &Billed<'_>,
 ) -> Result<(), StorageError> {
     sqlx::query(
@@ -246,8 +257,8 @@ pub async fn record_invoice(
 async fn single(
     db: &Db,
     sql: &str,
-    id: &str,
-    driver_id: &str,
+    id: RideId,
+    driver_id: DriverId,
     now: i64,
 ) -> Result<bool, StorageError> {
     let mut tx = db.begin_write().await?;

@@ -53,7 +53,7 @@ pub async fn handler(
     let at = fields.position("", input.lat, input.lon);
     fields.finish()?;
     let at = at.ok_or_else(|| Problem::unprocessable("The position is not valid."))?;
-    let me = auth.claims.sub.as_str();
+    let me = auth.driver();
     if input.online {
         // The profile first: it is ours to check, and needs no call.
         if store::profiles::get(state.db(), me).await?.is_none() {

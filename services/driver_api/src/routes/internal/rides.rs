@@ -4,6 +4,7 @@ pub mod cancel;
 pub mod create;
 pub mod get;
 
+use odmu_ids::{DriverId, QuoteId, RideId, RiderId};
 use odmu_storage::rfc3339;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -19,7 +20,7 @@ use crate::store::rides::RideRow;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RideDriver {
     /// The driver's account id.
-    pub id: String,
+    pub id: DriverId,
     /// Name shown to riders.
     pub name: String,
     /// Licence plate.
@@ -32,13 +33,11 @@ pub struct RideDriver {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Ride {
     /// The ride's id (the trip's id).
-    #[schema(format = "uuid")]
-    pub id: String,
+    pub id: RideId,
     /// The rider.
-    pub rider_id: String,
+    pub rider_id: RiderId,
     /// The quote it was opened from.
-    #[schema(format = "uuid")]
-    pub quote_id: String,
+    pub quote_id: QuoteId,
     /// Where it stands.
     pub status: RideStatus,
     /// The 4-digit code the rider shows the driver at pickup.
@@ -148,7 +147,7 @@ impl Ride {
     /// The view of `r`, its driver's profile read from the database.
     pub async fn load(state: &AppState, r: RideRow) -> Result<Self, Error> {
         let driver = match &r.driver_id {
-            Some(id) => crate::store::profiles::get(state.db(), id).await?,
+            Some(id) => crate::store::profiles::get(state.db(), *id).await?,
             None => None,
         };
         Ok(Self::new(r, driver))

@@ -48,7 +48,7 @@ pub async fn handler(
     let at = fields.position("", input.lat, input.lon);
     fields.finish()?;
     let at = at.ok_or_else(|| Problem::unprocessable("The position is not valid."))?;
-    let me = auth.claims.sub.as_str();
+    let me = auth.driver();
     let position = Position {
         lat: at.lat(),
         lon: at.lon(),

@@ -20,7 +20,7 @@ pub async fn handler(
     State(state): State<AppState>,
     auth: Auth<roles::Driver>,
 ) -> Result<Json<Profile>, Error> {
-    store::profiles::get(state.db(), &auth.claims.sub)
+    store::profiles::get(state.db(), auth.driver())
         .await?
         .map(|row| Json(row.into()))
         .ok_or(Error::NoProfile)

@@ -58,7 +58,7 @@ pub async fn handler(
     let row = store::profiles::upsert(
         state.db(),
         &NewProfile {
-            driver_id: &auth.claims.sub,
+            driver_id: auth.driver(),
             name: input.name.trim(),
             vehicle_plate: input.vehicle_plate.trim(),
             vehicle_class: input.vehicle_class.trim(),

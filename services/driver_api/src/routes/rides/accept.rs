@@ -5,7 +5,7 @@ use odmu_authn::{Auth, roles};
 use odmu_http::{Json, Path, Problem, responses};
 use odmu_storage::now_millis;
 
-use super::{DriverRide, status_of};
+use super::{DriverRide, ride_id, status_of};
 use crate::domain::ride::Status;
 use crate::error::{Conflict, Error};
 use crate::store::transitions::{self, Accepted};
@@ -31,15 +31,16 @@ pub async fn handler(
     auth: Auth<roles::Driver>,
     Path(id): Path<String>,
 ) -> Result<Json<DriverRide>, Error> {
-    let me = auth.claims.sub.as_str();
+    let me = auth.driver();
+    let id = ride_id(&id)?;
     dispatch::online_driver(&state, me).await?;
-    let outcome = transitions::accept(state.db(), &id, me, now_millis()).await?;
+    let outcome = transitions::accept(state.db(), id, me, now_millis()).await?;
     // Whatever the write did, the ride as it now stands decides the answer.
-    let ride = store::rides::get(state.db(), &id)
+    let ride = store::rides::get(state.db(), id)
         .await?
         .ok_or(Error::RideNotFound)?;
     let status = status_of(&ride);
-    let mine = ride.driver_id.as_deref() == Some(me);
+    let mine = ride.driver_id == Some(me);
     match outcome {
         Accepted::Won => Ok(Json(ride.into())),
         Accepted::DriverBusy => Err(Conflict::DriverBusy.into()),

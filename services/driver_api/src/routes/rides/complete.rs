@@ -8,7 +8,7 @@ use odmu_storage::now_millis;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{DriverRide, own_ride, status_of};
+use super::{DriverRide, own_ride, ride_id, status_of};
 use crate::AppState;
 use crate::charges::{self, Kind};
 use crate::domain::ride::{Action, Status};
@@ -58,7 +58,8 @@ pub async fn handler(
     Path(id): Path<String>,
     Json(input): Json<CompleteInput>,
 ) -> Result<Json<DriverRide>, Error> {
-    let me = auth.claims.sub.as_str();
+    let me = auth.driver();
+    let id = ride_id(&id)?;
     let mut fields = Fields::new("The actuals are not valid.");
     fields.range("distance_m", input.distance_m, 0, MAX_DISTANCE_M);
     fields.range("duration_s", input.duration_s, 0, MAX_DURATION_S);
@@ -66,8 +67,8 @@ pub async fn handler(
 
     let mut tx = state.db().begin_write().await?;
     let actuals = (input.distance_m, input.duration_s);
-    if transitions::complete(&mut tx, &id, me, actuals, now_millis()).await? {
-        let ride = rides::get_in(tx.conn(), &id)
+    if transitions::complete(&mut tx, id, me, actuals, now_millis()).await? {
+        let ride = rides::get_in(tx.conn(), id)
             .await?
             .ok_or(Error::RideNotFound)?;
         charges::enqueue(&mut tx, &ride, Kind::Ride).await?;
@@ -76,7 +77,7 @@ pub async fn handler(
         return Ok(Json(ride.into()));
     }
     drop(tx);
-    let ride = own_ride(&state, &id, me).await?;
+    let ride = own_ride(&state, id, me).await?;
     match status_of(&ride) {
         Status::Completed => Ok(Json(ride.into())),
         status => Err(Conflict::InvalidTransition {

@@ -4,7 +4,7 @@ use axum::extract::State;
 use odmu_authn::{Auth, roles};
 use odmu_http::{Json, Path, Problem, responses};
 
-use super::{DriverRide, own_ride};
+use super::{DriverRide, own_ride, ride_id};
 use crate::{AppState, Error};
 
 /// The ride `id`, if the calling driver holds or held it.
@@ -23,5 +23,7 @@ pub async fn handler(
     auth: Auth<roles::Driver>,
     Path(id): Path<String>,
 ) -> Result<Json<DriverRide>, Error> {
-    Ok(Json(own_ride(&state, &id, &auth.claims.sub).await?.into()))
+    Ok(Json(
+        own_ride(&state, ride_id(&id)?, auth.driver()).await?.into(),
+    ))
 }

@@ -23,10 +23,10 @@ pub async fn handler(
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Page<DriverRide>>, Error> {
     let page = query.parse()?;
-    let rows = store::rides::list_for_driver(state.db(), &auth.claims.sub, &page).await?;
+    let rows = store::rides::list_for_driver(state.db(), auth.driver(), &page).await?;
     Ok(Json(page.page(
         rows,
-        |r| (r.created_at_ms, r.id.clone()),
+        |r| (r.created_at_ms, r.id.to_string()),
         DriverRide::from,
     )))
 }

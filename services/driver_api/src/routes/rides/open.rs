@@ -15,8 +15,7 @@ use crate::{AppState, Error};
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OpenRide {
     /// The ride's id: accept it with `POST /driver/v1/rides/{id}/accept`.
-    #[schema(format = "uuid")]
-    pub id: String,
+    pub id: odmu_ids::RideId,
     /// Great-circle distance from the driver to the pickup, in whole metres.
     pub pickup_distance_m: i64,
     /// Where the rider waits.
@@ -60,8 +59,8 @@ pub async fn handler(
     State(state): State<AppState>,
     auth: Auth<roles::Driver>,
 ) -> Result<Json<OpenRides>, Error> {
-    let driver = dispatch::online_driver(&state, &auth.claims.sub).await?;
-    dispatch::require_agreement(&state, &auth.claims.sub).await?;
+    let driver = dispatch::online_driver(&state, auth.driver()).await?;
+    dispatch::require_agreement(&state, auth.driver()).await?;
     let at = dispatch::position_of(&driver)?;
     let near = dispatch::open_rides_near(&state, at).await?;
     let items = near

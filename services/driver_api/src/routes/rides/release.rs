@@ -5,7 +5,7 @@ use odmu_authn::{Auth, roles};
 use odmu_http::{Json, Path, Problem, responses};
 use odmu_storage::now_millis;
 
-use super::{DriverRide, own_ride, status_of};
+use super::{DriverRide, own_ride, ride_id, status_of};
 use crate::domain::ride::Action;
 use crate::error::{Conflict, Error};
 use crate::store::transitions;
@@ -30,14 +30,15 @@ pub async fn handler(
     auth: Auth<roles::Driver>,
     Path(id): Path<String>,
 ) -> Result<Json<DriverRide>, Error> {
-    let me = auth.claims.sub.as_str();
-    if transitions::release(state.db(), &id, me, now_millis()).await? {
-        let ride = store::rides::get(state.db(), &id)
+    let me = auth.driver();
+    let id = ride_id(&id)?;
+    if transitions::release(state.db(), id, me, now_millis()).await? {
+        let ride = store::rides::get(state.db(), id)
             .await?
             .ok_or(Error::RideNotFound)?;
         return Ok(Json(ride.into()));
     }
-    let ride = own_ride(&state, &id, me).await?;
+    let ride = own_ride(&state, id, me).await?;
     Err(Conflict::InvalidTransition {
         status: status_of(&ride),
         action: Action::Release,

@@ -8,7 +8,7 @@ use odmu_storage::now_millis;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{DriverRide, own_ride, status_of};
+use super::{DriverRide, own_ride, ride_id, status_of};
 use crate::domain::ride::{Action, Status};
 use crate::domain::start_code::{self, LOCKOUT_MS, MAX_FAILED_ATTEMPTS, StartCode};
 use crate::error::{Conflict, Error};
@@ -53,13 +53,14 @@ pub async fn handler(
     Path(id): Path<String>,
     Json(input): Json<StartInput>,
 ) -> Result<Json<DriverRide>, Error> {
-    let me = auth.claims.sub.as_str();
+    let me = auth.driver();
+    let id = ride_id(&id)?;
     if let Err(e) = StartCode::parse(&input.start_code) {
         return Err(Problem::unprocessable("The start code is not valid.")
             .with_field_error("start_code", e.to_string())
             .into());
     }
-    let ride = own_ride(&state, &id, me).await?;
+    let ride = own_ride(&state, id, me).await?;
     let expected = StartCode::parse(&ride.start_code)
         .map_err(|e| Problem::internal(format!("stored start code: {e}")))?;
     let right = start_code::matches(&expected, &input.start_code);
@@ -81,18 +82,18 @@ pub async fn handler(
         });
     }
     if !right {
-        transitions::start_code_failed(state.db(), &id, me, MAX_FAILED_ATTEMPTS, now + LOCKOUT_MS)
+        transitions::start_code_failed(state.db(), id, me, MAX_FAILED_ATTEMPTS, now + LOCKOUT_MS)
             .await?;
         return Err(Problem::unprocessable("The start code is wrong.")
             .with_field_error("start_code", "is not the rider's code")
             .into());
     }
-    if !transitions::start(state.db(), &id, me, now).await? {
+    if !transitions::start(state.db(), id, me, now).await? {
         // It changed since it was read (the rider cancelled, say).
-        let ride = own_ride(&state, &id, me).await?;
+        let ride = own_ride(&state, id, me).await?;
         return Err(refused(status_of(&ride)).into());
     }
-    let ride = store::rides::get(state.db(), &id)
+    let ride = store::rides::get(state.db(), id)
         .await?
         .ok_or(Error::RideNotFound)?;
     Ok(Json(ride.into()))

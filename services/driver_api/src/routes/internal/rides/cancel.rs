@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::charges::{self, Kind};
 use crate::domain::ride::{Status, TransitionError, cancellation_fee};
 use crate::error::{Conflict, Error};
-use crate::routes::rides::status_of;
+use crate::routes::rides::{ride_id, status_of};
 use crate::store::rides;
 use crate::store::transitions::{self, Cancel};
 
@@ -58,9 +58,10 @@ pub async fn handler(
     Path(id): Path<String>,
     Json(_input): Json<CancelInput>,
 ) -> Result<Json<Ride>, Error> {
+    let id = ride_id(&id)?;
     for _ in 0..ATTEMPTS {
         let mut tx = state.db().begin_write().await?;
-        let ride = rides::get_in(tx.conn(), &id)
+        let ride = rides::get_in(tx.conn(), id)
             .await?
             .ok_or(Error::RideNotFound)?;
         let status = status_of(&ride);
@@ -90,10 +91,10 @@ pub async fn handler(
             now_ms: now,
         };
         // Guarded on the status and acceptance read above: if either moved, try again.
-        if !transitions::cancel(&mut tx, &id, &cancel).await? {
+        if !transitions::cancel(&mut tx, id, &cancel).await? {
             continue;
         }
-        let ride = rides::get_in(tx.conn(), &id)
+        let ride = rides::get_in(tx.conn(), id)
             .await?
             .ok_or(Error::RideNotFound)?;
         if outcome.charged {

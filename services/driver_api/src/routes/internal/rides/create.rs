@@ -17,6 +17,7 @@ use crate::domain::start_code::StartCode;
 use crate::error::{Conflict, Error};
 use crate::routes::input::Fields;
 use crate::store::rides::{self, NewRide, RideRow};
+use odmu_ids::{QuoteId, RideId, RiderId};
 
 /// The ride to open.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -56,28 +57,28 @@ pub async fn handler(
     Json(input): Json<CreateRideInput>,
 ) -> Result<(StatusCode, Json<Ride>), Error> {
     let mut fields = Fields::new("The ride is not valid.");
-    let id = fields.uuid("id", &input.id);
-    let rider_id = fields.uuid("rider_id", &input.rider_id);
-    let quote_id = fields.uuid("quote_id", &input.quote_id);
+    let id: RideId = fields.id("id", &input.id);
+    let rider_id: RiderId = fields.id("rider_id", &input.rider_id);
+    let quote_id: QuoteId = fields.id("quote_id", &input.quote_id);
     fields.finish()?;
 
-    if let Some(existing) = rides::get(state.db(), &id).await? {
-        return repeat(&state, existing, &rider_id, &quote_id).await;
+    if let Some(existing) = rides::get(state.db(), id).await? {
+        return repeat(&state, existing, rider_id, quote_id).await;
     }
     let contractual = state.contractual()?;
-    let quote = contractual.quote(&quote_id).await?.ok_or_else(|| {
+    let quote = contractual.quote(quote_id).await?.ok_or_else(|| {
         Problem::not_found("contractual knows no such quote.")
             .with_field_error("quote_id", "is not a quote contractual knows")
     })?;
-    let pickup = check_quote(&quote, &rider_id)?;
+    let pickup = check_quote(&quote, rider_id)?;
     let terms = contractual
         .cancellation_terms(&quote.tariff_code, quote.tariff_version)
         .await?;
     let start_code = new_start_code()?;
     let new = NewRide {
-        id: &id,
-        rider_id: &rider_id,
-        quote_id: &quote_id,
+        id,
+        rider_id,
+        quote_id,
         start_code: start_code.as_str(),
         pickup: (pickup.lat(), pickup.lon()),
         pickup_cell: geo::cell_of_i64(pickup),
@@ -94,12 +95,12 @@ pub async fn handler(
         now_ms: now_millis(),
     };
     let created = rides::insert(state.db(), &new).await?;
-    let ride = rides::get(state.db(), &id)
+    let ride = rides::get(state.db(), id)
         .await?
         .ok_or_else(|| Problem::internal("the opened ride vanished"))?;
     if !created {
         // Another request opened this id between our read and our insert.
-        return repeat(&state, ride, &rider_id, &quote_id).await;
+        return repeat(&state, ride, rider_id, quote_id).await;
     }
     tracing::info!(ride_id = %id, quote_id = %quote_id, "ride opened");
     Ok((StatusCode::CREATED, Json(Ride::load(&state, ride).await?)))
@@ -110,8 +111,8 @@ pub async fn handler(
 async fn repeat(
     state: &AppState,
     existing: RideRow,
-    rider_id: &str,
-    quote_id: &str,
+    rider_id: RiderId,
+    quote_id: QuoteId,
 ) -> Result<(StatusCode, Json<Ride>), Error> {
     if existing.rider_id != rider_id || existing.quote_id != quote_id {
         return Err(Conflict::IdTaken.into());
@@ -121,7 +122,7 @@ async fn repeat(
 
 /// The quote's pickup, if the quote is `rider_id`'s and has a valid one; 422 naming
 /// `quote_id` otherwise.
-fn check_quote(quote: &Quote, rider_id: &str) -> Result<LatLon, Error> {
+fn check_quote(quote: &Quote, rider_id: RiderId) -> Result<LatLon, Error> {
     let refuse = |message: &str| {
         Error::from(
             Problem::unprocessable("The quote cannot open a ride.")

@@ -5,6 +5,7 @@ use odmu_authn::{Auth, roles};
 use odmu_http::{Json, Path, Problem, responses};
 
 use super::Ride;
+use crate::routes::rides::ride_id;
 use crate::{AppState, Error, store};
 
 /// The ride `id`: status, start code, the driver once accepted, the quoted price, and the
@@ -24,7 +25,7 @@ pub async fn handler(
     _auth: Auth<roles::ServiceCaller>,
     Path(id): Path<String>,
 ) -> Result<Json<Ride>, Error> {
-    let ride = store::rides::get(state.db(), &id)
+    let ride = store::rides::get(state.db(), ride_id(&id)?)
         .await?
         .ok_or(Error::RideNotFound)?;
     Ok(Json(Ride::load(&state, ride).await?))
