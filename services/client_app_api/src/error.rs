@@ -27,7 +27,7 @@ pub enum Error {
     #[error("the quote is already booked as trip {trip_id}")]
     QuoteBooked {
         /// The trip that holds it.
-        trip_id: String,
+        trip_id: odmu_ids::RideId,
     },
     /// driver_api refused the cancellation: the ride is in progress or over.
     #[error("the trip can no longer be cancelled")]

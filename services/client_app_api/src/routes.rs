@@ -46,12 +46,3 @@ impl Fields {
         }
     }
 }
-
-/// A UUID in its canonical form (lower-case, hyphenated), or `None` if `text` is not one.
-pub fn canonical_uuid(text: &str) -> Option<String> {
-    // Only the 36-character hyphenated form the documents promise (`format: uuid`).
-    (text.len() == 36)
-        .then(|| uuid::Uuid::parse_str(text).ok())
-        .flatten()
-        .map(|id| id.hyphenated().to_string())
-}

@@ -4,6 +4,7 @@
 
 use axum::http::Method;
 use odmu_http::{ClientError, ServiceClient};
+use odmu_ids::{QuoteId, RiderId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -38,11 +39,9 @@ pub struct QuoteLine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Quote {
     /// The quote's id: book it with `POST /client/v1/trips`.
-    #[schema(format = "uuid")]
-    pub id: String,
+    pub id: QuoteId,
     /// The rider it is for (the caller).
-    #[schema(format = "uuid")]
-    pub rider_id: String,
+    pub rider_id: RiderId,
     /// The tariff it was priced under.
     pub tariff_code: String,
     /// The tariff version it was priced under.
@@ -94,7 +93,7 @@ pub struct QuoteRequest<'a> {
     /// Demand near the pickup, bps.
     pub demand_bps: i64,
     /// The rider the quote is for.
-    pub rider_id: &'a str,
+    pub rider_id: RiderId,
 }
 
 /// The client; cheap to clone.
@@ -126,7 +125,7 @@ impl Contractual {
     ///
     /// # Errors
     /// 404 for an unknown quote, or unavailability once the retry is spent.
-    pub async fn quote(&self, id: &str) -> Result<Quote, ClientError> {
+    pub async fn quote(&self, id: QuoteId) -> Result<Quote, ClientError> {
         let path = format!("{QUOTES_PATH}/{id}");
         retried("contractual quote", || async {
             let request = self.client.request(Method::GET, &path);

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::http::Method;
 use odmu_http::{ClientError, ServiceClient};
+use odmu_ids::{QuoteId, RideId, RiderId};
 use serde::{Deserialize, Serialize};
 
 use super::retried;
@@ -69,10 +70,10 @@ pub struct Ride {
 }
 
 #[derive(Debug, Serialize)]
-struct OpenRide<'a> {
-    id: &'a str,
-    rider_id: &'a str,
-    quote_id: &'a str,
+struct OpenRide {
+    id: RideId,
+    rider_id: RiderId,
+    quote_id: QuoteId,
 }
 
 #[derive(Debug, Serialize)]
@@ -119,9 +120,9 @@ impl DriverApi {
     /// once the retry is spent.
     pub async fn open_ride(
         &self,
-        id: &str,
-        rider_id: &str,
-        quote_id: &str,
+        id: RideId,
+        rider_id: RiderId,
+        quote_id: QuoteId,
     ) -> Result<Ride, ClientError> {
         let body = OpenRide {
             id,
@@ -139,7 +140,7 @@ impl DriverApi {
     ///
     /// # Errors
     /// 404 when driver_api has no such ride, or unavailability once the retry is spent.
-    pub async fn ride(&self, id: &str) -> Result<Ride, ClientError> {
+    pub async fn ride(&self, id: RideId) -> Result<Ride, ClientError> {
         let path = format!("{RIDES_PATH}/{id}");
         retried("driver_api ride", || async {
             let request = self.client.request(Method::GET, &path);
@@ -154,7 +155,7 @@ impl DriverApi {
     /// # Errors
     /// 409 once the ride can no longer be cancelled, 404 for an unknown ride, or
     /// unavailability once the retry is spent.
-    pub async fn cancel(&self, id: &str) -> Result<Ride, ClientError> {
+    pub async fn cancel(&self, id: RideId) -> Result<Ride, ClientError> {
         let path = format!("{RIDES_PATH}/{id}/cancel");
         retried("driver_api cancel ride", || async {
             let request = self

@@ -7,6 +7,7 @@ pub mod get;
 pub mod list;
 
 use axum::http::StatusCode;
+use odmu_ids::{QuoteId, RideId};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -41,13 +42,11 @@ impl From<RideDriver> for Driver {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Trip {
     /// The trip's id.
-    #[schema(format = "uuid")]
-    pub id: String,
+    pub id: RideId,
     /// Where it stands; `pending` until dispatch confirms the booking.
     pub status: TripStatus,
     /// The quote booked.
-    #[schema(format = "uuid")]
-    pub quote_id: String,
+    pub quote_id: QuoteId,
     /// The 4-digit code to give the driver at pickup; shown while `requested` or `accepted`.
     #[schema(pattern = "^[0-9]{4}$", example = "4821")]
     pub start_code: Option<String>,
@@ -123,7 +122,7 @@ impl Trip {
 ///
 /// # Errors
 /// driver_api unreachable or answering unexpectedly.
-pub async fn ride_of(driver_api: &DriverApi, id: &str) -> Result<Option<Ride>, Error> {
+pub async fn ride_of(driver_api: &DriverApi, id: RideId) -> Result<Option<Ride>, Error> {
     match driver_api.ride(id).await {
         Ok(ride) => Ok(Some(ride)),
         Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(None),
@@ -138,10 +137,7 @@ pub async fn ride_of(driver_api: &DriverApi, id: &str) -> Result<Option<Ride>, E
 pub async fn detail(state: &AppState, row: TripRow) -> Result<TripDetail, Error> {
     let driver_api = state.driver_api()?;
     let contractual = state.contractual()?;
-    let (ride, quote) = tokio::join!(
-        ride_of(driver_api, &row.id),
-        contractual.quote(&row.quote_id)
-    );
+    let (ride, quote) = tokio::join!(ride_of(driver_api, row.id), contractual.quote(row.quote_id));
     Ok(TripDetail {
         trip: Trip::merge(row, ride?),
         quote: quote?,

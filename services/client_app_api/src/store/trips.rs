@@ -1,6 +1,7 @@
 //! Trips: the rider's side of a booking (which quote, under which key, when).
 
 use odmu_http::PageRequest;
+use odmu_ids::{QuoteId, RideId, RiderId};
 use odmu_storage::{Db, StorageError, sqlx};
 use tracing::instrument;
 
@@ -8,11 +9,11 @@ use tracing::instrument;
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct TripRow {
     /// The trip's id; also the id of its ride at driver_api.
-    pub id: String,
+    pub id: RideId,
     /// The rider's account id.
-    pub rider_id: String,
+    pub rider_id: RiderId,
     /// The quote booked.
-    pub quote_id: String,
+    pub quote_id: QuoteId,
     /// The `Idempotency-Key` the trip was first booked under.
     pub idempotency_key: String,
     /// When it was booked, ms since the epoch.
@@ -22,7 +23,7 @@ pub struct TripRow {
 impl TripRow {
     /// The row's place in the newest-first order, for the list's cursor.
     pub fn sort_key(&self) -> (i64, String) {
-        (self.created_at_ms, self.id.clone())
+        (self.created_at_ms, self.id.to_string())
     }
 }
 
@@ -36,9 +37,9 @@ pub async fn insert(db: &Db, trip: &TripRow) -> Result<Option<TripRow>, StorageE
         "INSERT INTO trips ({COLUMNS}) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (rider_id, quote_id) DO NOTHING RETURNING {COLUMNS}"
     ))
-    .bind(&trip.id)
-    .bind(&trip.rider_id)
-    .bind(&trip.quote_id)
+    .bind(trip.id)
+    .bind(trip.rider_id)
+    .bind(trip.quote_id)
     .bind(&trip.idempotency_key)
     .bind(trip.created_at_ms)
     .fetch_optional(db.pool())
@@ -49,8 +50,8 @@ pub async fn insert(db: &Db, trip: &TripRow) -> Result<Option<TripRow>, StorageE
 #[instrument(skip_all)]
 pub async fn by_quote(
     db: &Db,
-    rider_id: &str,
-    quote_id: &str,
+    rider_id: RiderId,
+    quote_id: QuoteId,
 ) -> Result<Option<TripRow>, StorageError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM trips WHERE rider_id = $1 AND quote_id = $2"
@@ -63,7 +64,7 @@ pub async fn by_quote(
 
 /// The rider's trip `id`; another rider's is `None`, as if it did not exist.
 #[instrument(skip_all)]
-pub async fn get(db: &Db, rider_id: &str, id: &str) -> Result<Option<TripRow>, StorageError> {
+pub async fn get(db: &Db, rider_id: RiderId, id: RideId) -> Result<Option<TripRow>, StorageError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM trips WHERE id = $1 AND rider_id = $2"
     ))
@@ -78,7 +79,7 @@ pub async fn get(db: &Db, rider_id: &str, id: &str) -> Result<Option<TripRow>, S
 #[instrument(skip_all)]
 pub async fn list(
     db: &Db,
-    rider_id: &str,
+    rider_id: RiderId,
     page: &PageRequest,
 ) -> Result<Vec<TripRow>, StorageError> {
     let (key, id) = page.before();
@@ -98,7 +99,7 @@ pub async fn list(
 /// Deletes trip `id` of `rider_id` (a booking driver_api refused for good, so no ride holds
 /// the id); answers whether it was there.
 #[instrument(skip_all)]
-pub async fn delete(db: &Db, rider_id: &str, id: &str) -> Result<bool, StorageError> {
+pub async fn delete(db: &Db, rider_id: RiderId, id: RideId) -> Result<bool, StorageError> {
     let done = sqlx::query("DELETE FROM trips WHERE id = $1 AND rider_id = $2")
         .bind(id)
         .bind(rider_id)

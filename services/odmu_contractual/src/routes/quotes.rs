@@ -67,10 +67,9 @@ impl From<&Component> for Line {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct QuoteView {
     /// The quote's id.
-    #[schema(format = "uuid")]
-    pub id: String,
+    pub id: odmu_ids::QuoteId,
     /// The rider it is for.
-    pub rider_id: String,
+    pub rider_id: odmu_ids::RiderId,
     /// The tariff it was priced under.
     pub tariff_code: String,
     /// The tariff version it was priced under; final prices use this version.

@@ -1,15 +1,16 @@
 //! Quotes: written once when made, read when shown or priced.
 
+use odmu_ids::{QuoteId, RiderId};
 use odmu_storage::{Db, StorageError, sqlx};
 use tracing::instrument;
 
 /// A stored quote: everything that reproduces its price.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct QuoteRow {
-    /// UUID.
-    pub id: String,
+    /// The quote's id.
+    pub id: QuoteId,
     /// The rider it is for.
-    pub rider_id: String,
+    pub rider_id: RiderId,
     /// The rider, or the service that quoted on the rider's behalf.
     pub created_by: String,
     /// Tariff code.
@@ -72,8 +73,8 @@ pub async fn insert(db: &Db, q: &QuoteRow) -> Result<(), StorageError> {
         "INSERT INTO quotes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
          $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
     ))
-    .bind(q.id.as_str())
-    .bind(q.rider_id.as_str())
+    .bind(q.id)
+    .bind(q.rider_id)
     .bind(q.created_by.as_str())
     .bind(q.tariff_code.as_str())
     .bind(q.tariff_version)
@@ -104,7 +105,7 @@ pub async fn insert(db: &Db, q: &QuoteRow) -> Result<(), StorageError> {
 
 /// The quote `id`, if it exists (expired or not).
 #[instrument(skip_all)]
-pub async fn get(db: &Db, id: &str) -> Result<Option<QuoteRow>, StorageError> {
+pub async fn get(db: &Db, id: QuoteId) -> Result<Option<QuoteRow>, StorageError> {
     Ok(
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM quotes WHERE id = $1"))
             .bind(id)

@@ -94,7 +94,7 @@ pub async fn handler(
             lon: dropoff.lon,
         },
         demand_bps,
-        rider_id: &auth.claims.sub,
+        rider_id: auth.rider(),
     };
     let quote = contractual.create_quote(&request).await.map_err(refusal)?;
     Ok((StatusCode::CREATED, Json(quote)))

@@ -8,8 +8,8 @@ use odmu_http::{Json, Path, Problem, responses};
 use super::{Trip, TripDetail, ride_of};
 use crate::domain::trip::TripStatus;
 use crate::error::problem_of;
-use crate::routes::canonical_uuid;
 use crate::{AppState, Error, store};
+use odmu_ids::RideId;
 
 /// Cancels one of the caller's trips through driver_api, which decides the fee: free from
 /// `requested` and shortly after a driver accepts, `cancellation_fee_cents` after that.
@@ -31,20 +31,20 @@ pub async fn handler(
     auth: Auth<roles::Rider>,
     Path(id): Path<String>,
 ) -> Result<Json<TripDetail>, Error> {
-    let row = match canonical_uuid(&id) {
-        Some(id) => store::trips::get(state.db(), &auth.claims.sub, &id).await?,
+    let row = match RideId::parse(&id) {
+        Some(id) => store::trips::get(state.db(), auth.rider(), id).await?,
         None => None,
     };
     let row = row.ok_or(Error::TripNotFound)?;
     let driver_api = state.driver_api()?;
     // The quote first: a read that fails leaves the trip as it was.
-    let quote = state.contractual()?.quote(&row.quote_id).await?;
-    let ride = match driver_api.cancel(&row.id).await {
+    let quote = state.contractual()?.quote(row.quote_id).await?;
+    let ride = match driver_api.cancel(row.id).await {
         Ok(ride) => ride,
         Err(e) if e.status() == Some(StatusCode::CONFLICT) => {
             // Say where the trip stands (driver_api's problem cannot carry it: `status` is
             // the problem's own member).
-            let status = ride_of(driver_api, &row.id).await?.map(|ride| ride.status);
+            let status = ride_of(driver_api, row.id).await?.map(|ride| ride.status);
             return Err(Error::NotCancellable {
                 detail: problem_of(&e).and_then(|p| p.detail.clone()),
                 status,

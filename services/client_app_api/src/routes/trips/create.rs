@@ -24,10 +24,10 @@ use crate::clients::contractual::Quote;
 use crate::clients::driver_api::{DriverApi, Ride};
 use crate::domain::quote::is_expired;
 use crate::error::problem_of;
-use crate::routes::canonical_uuid;
 use crate::routes::object::Object;
 use crate::store::trips::TripRow;
 use crate::{AppState, ClientAppApi, Error, store};
+use odmu_ids::{QuoteId, RideId, RiderId};
 
 /// A trip whose ride was never opened is older than any request that could still be opening
 /// it after this long (requests time out well before).
@@ -83,35 +83,33 @@ pub async fn handler(
         .to_owned();
     request
         .run(|Object(input)| async move {
-            book(&state, &auth.claims.sub, &key, &input)
-                .await
-                .map(|trip| {
-                    let location =
-                        format!("{}/v1/trips/{}", ClientAppApi::SERVICE.prefix, trip.trip.id);
-                    (
-                        StatusCode::CREATED,
-                        [(header::LOCATION, location)],
-                        Json(trip),
-                    )
-                })
+            book(&state, auth.rider(), &key, &input).await.map(|trip| {
+                let location =
+                    format!("{}/v1/trips/{}", ClientAppApi::SERVICE.prefix, trip.trip.id);
+                (
+                    StatusCode::CREATED,
+                    [(header::LOCATION, location)],
+                    Json(trip),
+                )
+            })
         })
         .await
 }
 
 async fn book(
     state: &AppState,
-    rider_id: &str,
+    rider_id: RiderId,
     key: &str,
     input: &TripInput,
 ) -> Result<TripDetail, Error> {
-    let Some(quote_id) = canonical_uuid(&input.quote_id) else {
+    let Some(quote_id) = QuoteId::parse(&input.quote_id) else {
         return Err(Problem::unprocessable("The booking is not valid.")
             .with_field_error("quote_id", "must be a UUID (a quote's id)")
             .into());
     };
     let contractual = state.contractual()?;
     let driver_api = state.driver_api()?;
-    let quote = match contractual.quote(&quote_id).await {
+    let quote = match contractual.quote(quote_id).await {
         Ok(quote) if quote.rider_id == rider_id => quote,
         // Another rider's quote reads as no quote at all: its id tells the caller nothing.
         Ok(_) => return Err(Error::QuoteNotFound),
@@ -160,7 +158,7 @@ fn expired(quote: &Quote) -> Result<bool, Error> {
 struct Booking<'a> {
     state: &'a AppState,
     driver_api: &'a DriverApi,
-    rider_id: &'a str,
+    rider_id: RiderId,
     key: &'a str,
     quote: &'a Quote,
     expired: bool,
@@ -172,16 +170,16 @@ impl Booking<'_> {
     /// must not be opened again).
     async fn trip_row(&self) -> Result<(TripRow, Option<Ride>), Error> {
         let db = self.state.db();
-        if let Some(row) = store::trips::by_quote(db, self.rider_id, &self.quote.id).await? {
+        if let Some(row) = store::trips::by_quote(db, self.rider_id, self.quote.id).await? {
             return self.existing(row).await;
         }
         if self.expired {
             return Err(self.gone());
         }
         let new = TripRow {
-            id: uuid::Uuid::new_v4().to_string(),
-            rider_id: self.rider_id.to_owned(),
-            quote_id: self.quote.id.clone(),
+            id: RideId::generate(),
+            rider_id: self.rider_id,
+            quote_id: self.quote.id,
             idempotency_key: self.key.to_owned(),
             created_at_ms: now_millis(),
         };
@@ -189,7 +187,7 @@ impl Booking<'_> {
             return Ok((row, None));
         }
         // A booking of the same quote under another key got there first.
-        match store::trips::by_quote(db, self.rider_id, &self.quote.id).await? {
+        match store::trips::by_quote(db, self.rider_id, self.quote.id).await? {
             Some(row) => self.existing(row).await,
             // ... and was refused and removed meanwhile: let the rider retry.
             None => Err(
@@ -206,7 +204,7 @@ impl Booking<'_> {
         if same && !self.expired {
             return Ok((row, None));
         }
-        match ride_of(self.driver_api, &row.id).await? {
+        match ride_of(self.driver_api, row.id).await? {
             Some(ride) if same => Ok((row, Some(ride))),
             Some(_) => Err(Error::QuoteBooked { trip_id: row.id }),
             None if self.expired => {
@@ -221,13 +219,13 @@ impl Booking<'_> {
     async fn open(&self, row: &TripRow) -> Result<Ride, Error> {
         match self
             .driver_api
-            .open_ride(&row.id, self.rider_id, &self.quote.id)
+            .open_ride(row.id, self.rider_id, self.quote.id)
             .await
         {
             Ok(ride) => Ok(ride),
             Err(e) if is_refusal(&e) => {
                 // driver_api refused for good, so no ride holds this id: free the quote's slot.
-                store::trips::delete(self.state.db(), self.rider_id, &row.id).await?;
+                store::trips::delete(self.state.db(), self.rider_id, row.id).await?;
                 Err(refusal(e))
             }
             // Unreachable or failing: the row stays, and a retry completes this booking.
@@ -240,7 +238,7 @@ impl Booking<'_> {
     async fn forget_if_abandoned(&self, row: &TripRow) -> Result<(), Error> {
         let age_ms = now_millis().saturating_sub(row.created_at_ms);
         if age_ms > i64::try_from(ABANDONED_AFTER.as_millis()).unwrap_or(i64::MAX) {
-            store::trips::delete(self.state.db(), self.rider_id, &row.id).await?;
+            store::trips::delete(self.state.db(), self.rider_id, row.id).await?;
         }
         Ok(())
     }

@@ -5,8 +5,8 @@ use odmu_authn::{Auth, roles};
 use odmu_http::{Json, Path, Problem, responses};
 
 use super::{TripDetail, detail};
-use crate::routes::canonical_uuid;
 use crate::{AppState, Error, store};
+use odmu_ids::RideId;
 
 /// The trip `id` of the caller's: status, driver once accepted, start code while useful, the
 /// quoted and final price, the invoice once billed, and the quote. Another rider's trip is
@@ -26,8 +26,8 @@ pub async fn handler(
     auth: Auth<roles::Rider>,
     Path(id): Path<String>,
 ) -> Result<Json<TripDetail>, Error> {
-    let row = match canonical_uuid(&id) {
-        Some(id) => store::trips::get(state.db(), &auth.claims.sub, &id).await?,
+    let row = match RideId::parse(&id) {
+        Some(id) => store::trips::get(state.db(), auth.rider(), id).await?,
         None => None,
     };
     let row = row.ok_or(Error::TripNotFound)?;

@@ -30,7 +30,7 @@ pub async fn handler(
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Page<Trip>>, Error> {
     let page = query.parse()?;
-    let rows = store::trips::list(state.db(), &auth.claims.sub, &page).await?;
+    let rows = store::trips::list(state.db(), auth.rider(), &page).await?;
     let page = page.page(rows, store::trips::TripRow::sort_key, |row| row);
     if page.items.is_empty() {
         return Ok(Json(Page {
@@ -42,7 +42,7 @@ pub async fn handler(
     let reads = page
         .items
         .iter()
-        .map(|row| ride_of(driver_api, &row.id))
+        .map(|row| ride_of(driver_api, row.id))
         .collect();
     let rides = bounded(reads, CONCURRENT_READS).await;
     let items = page

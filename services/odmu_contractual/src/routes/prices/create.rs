@@ -11,8 +11,9 @@ use crate::domain::pricing::{
     self, Basis, MAX_DISTANCE_M, MAX_DURATION_S, MIN_ACTUAL_DISTANCE_M, Price, Quoted,
 };
 use crate::routes::quotes::Line;
-use crate::routes::{Fields, canonical_uuid, integer};
+use crate::routes::{Fields, integer};
 use crate::{AppState, Error, store};
+use odmu_ids::QuoteId;
 
 /// What is being priced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -71,8 +72,7 @@ impl From<Basis> for BasisName {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FinalPrice {
     /// The quote it settles.
-    #[schema(format = "uuid")]
-    pub quote_id: String,
+    pub quote_id: QuoteId,
     /// The tariff of the quote.
     pub tariff_code: String,
     /// The tariff version of the quote (always that one, even if the tariff changed since).
@@ -113,7 +113,7 @@ pub async fn handler(
     Json(input): Json<PriceInput>,
 ) -> Result<Json<FinalPrice>, Error> {
     let mut fields = Fields::new("The price request is not valid.");
-    let quote_id = canonical_uuid(&input.quote_id);
+    let quote_id = QuoteId::parse(&input.quote_id);
     if quote_id.is_none() {
         fields.fail("quote_id", "must be a UUID");
     }
@@ -127,7 +127,7 @@ pub async fn handler(
     fields.range_opt("duration_s", input.duration_s, 0, MAX_DURATION_S);
     fields.finish()?;
     let quote = match quote_id {
-        Some(id) => store::quotes::get(state.db(), &id).await?,
+        Some(id) => store::quotes::get(state.db(), id).await?,
         None => None,
     }
     .ok_or_else(|| Problem::not_found("No such quote."))?;

@@ -15,9 +15,10 @@ use crate::domain::pricing::{
 };
 use crate::domain::tariff::STANDARD_CODE;
 use crate::routes::tariffs::is_code;
-use crate::routes::{Fields, canonical_uuid, integer};
+use crate::routes::{Fields, integer};
 use crate::store::quotes::QuoteRow;
 use crate::{AppState, Error, store};
+use odmu_ids::{QuoteId, RiderId};
 
 /// The highest `demand_bps` a service may send: 10 000 open requests per online driver, far
 /// above any surge step a tariff may have (1 000 000).
@@ -90,7 +91,7 @@ pub async fn handler(
     let price = pricing::quote(tariff, input.distance_m, duration_s, demand_bps)?;
     let now = now_millis();
     let row = QuoteRow {
-        id: uuid::Uuid::new_v4().to_string(),
+        id: QuoteId::generate(),
         rider_id,
         created_by: auth.claims.sub,
         tariff_code: code.to_owned(),
@@ -122,7 +123,7 @@ pub async fn handler(
 
 /// Checks every field and the caller's rights over `rider_id` and `demand_bps`; answers the
 /// rider the quote is for and the demand to price at.
-fn check(input: &QuoteInput, auth: &Auth<roles::RiderOrService>) -> Result<(String, i64), Error> {
+fn check(input: &QuoteInput, auth: &Auth<roles::RiderOrService>) -> Result<(RiderId, i64), Error> {
     let mut fields = Fields::new("The quote request is not valid.");
     if let Some(code) = &input.tariff_code
         && !is_code(code)
@@ -142,11 +143,13 @@ fn check(input: &QuoteInput, auth: &Auth<roles::RiderOrService>) -> Result<(Stri
     if let Some(dropoff) = &input.dropoff {
         dropoff.check("dropoff", &mut fields);
     }
-    let mut rider_id = String::new();
+    // A person quotes for themself: their subject is their account id (`Verifier::verify`
+    // refuses a person's token whose subject is not one).
+    let mut rider_id = RiderId::parse(&auth.claims.sub);
     if auth.claims.role == Role::Service {
         fields.range_opt("demand_bps", input.demand_bps, 0, MAX_REQUEST_DEMAND_BPS);
-        match input.rider_id.as_deref().map(canonical_uuid) {
-            Some(Some(id)) => rider_id = id,
+        match input.rider_id.as_deref().map(RiderId::parse) {
+            Some(Some(id)) => rider_id = Some(id),
             Some(None) => fields.fail("rider_id", "must be a UUID (the rider's account id)"),
             None => fields.fail("rider_id", "is required when a service quotes for a rider"),
         }
@@ -163,9 +166,9 @@ fn check(input: &QuoteInput, auth: &Auth<roles::RiderOrService>) -> Result<(Stri
                 "only a service may name the rider: leave it out (your quote is yours)",
             );
         }
-        rider_id.clone_from(&auth.claims.sub);
     }
     fields.finish()?;
+    let rider_id = rider_id.ok_or_else(|| Problem::forbidden("The token names no account."))?;
     Ok((rider_id, input.demand_bps.unwrap_or(0)))
 }
 

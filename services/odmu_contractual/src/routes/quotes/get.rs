@@ -5,8 +5,8 @@ use odmu_authn::{Auth, Role, roles};
 use odmu_http::{Json, Path, Problem, responses};
 
 use super::QuoteView;
-use crate::routes::canonical_uuid;
 use crate::{AppState, Error, store};
+use odmu_ids::{QuoteId, RiderId};
 
 /// The quote `id`, expired or not (clients compare `expires_at`). A rider sees only their
 /// own quotes: another rider's is answered 404, as if it did not exist.
@@ -25,12 +25,14 @@ pub async fn handler(
     auth: Auth<roles::RiderAdminOrService>,
     Path(id): Path<String>,
 ) -> Result<Json<QuoteView>, Error> {
-    let found = match canonical_uuid(&id) {
-        Some(id) => store::quotes::get(state.db(), &id).await?,
+    let found = match QuoteId::parse(&id) {
+        Some(id) => store::quotes::get(state.db(), id).await?,
         None => None,
     };
     found
-        .filter(|q| auth.claims.role != Role::Rider || q.rider_id == auth.claims.sub)
+        .filter(|q| {
+            auth.claims.role != Role::Rider || Some(q.rider_id) == RiderId::parse(&auth.claims.sub)
+        })
         .map(|q| Json(q.into()))
         .ok_or_else(|| Problem::not_found("No such quote.").into())
 }
