@@ -107,9 +107,8 @@ async fn a_slow_handler_is_cut_by_the_timeout_with_a_503_problem() {
 #[tokio::test]
 async fn outgoing_calls_carry_the_request_id_and_the_trace_context() {
     let provider = odmu_telemetry::tracer_provider("test", None).unwrap();
-    use opentelemetry::trace::TracerProvider as _;
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let subscriber =
+        tracing_subscriber::registry().with(odmu_telemetry::otel_layer(&provider, "test"));
     let _guard = tracing::subscriber::set_default(subscriber);
 
     // B reports the headers it received.

@@ -8,7 +8,6 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::routing::post;
-use opentelemetry::trace::TracerProvider as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 #[test]
@@ -33,8 +32,8 @@ fn spans_are_exported_to_the_otlp_endpoint_when_one_is_set() {
     });
 
     let provider = odmu_telemetry::tracer_provider("billing", Some(&endpoint)).unwrap();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let subscriber =
+        tracing_subscriber::registry().with(odmu_telemetry::otel_layer(&provider, "test"));
     tracing::subscriber::with_default(subscriber, || {
         let span = tracing::info_span!("request", otel.name = "GET /billing/v1/invoices");
         let _entered = span.enter();
@@ -51,8 +50,8 @@ fn spans_are_exported_to_the_otlp_endpoint_when_one_is_set() {
 #[test]
 fn without_an_endpoint_nothing_is_exported_and_spans_still_get_ids() {
     let provider = odmu_telemetry::tracer_provider("billing", None).unwrap();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+    let subscriber =
+        tracing_subscriber::registry().with(odmu_telemetry::otel_layer(&provider, "test"));
     tracing::subscriber::with_default(subscriber, || {
         let span = tracing::info_span!("request");
         let _entered = span.enter();
