@@ -3,6 +3,8 @@
 
 mod client;
 mod extract;
+mod fields;
+pub mod integer;
 mod layers;
 pub mod page;
 mod problem;
@@ -11,6 +13,7 @@ mod server;
 
 pub use client::{Bearer, BoxError, BoxFuture, ClientError, ServiceClient};
 pub use extract::{Json, Path, Query};
+pub use fields::Fields;
 pub use layers::{BODY_LIMIT_BYTES, current_request_id, not_found, with_common_layers};
 pub use odmu_telemetry::REQUEST_ID_HEADER;
 pub use page::{Page, PageQuery, PageRequest};

@@ -4,6 +4,7 @@
 //! that same transaction. Entries are never updated or deleted; a mistake is corrected by a
 //! reversing transaction (a void).
 
+use odmu_ids::DriverId;
 use odmu_storage::{Db, StorageError, WriteTx};
 use uuid::Uuid;
 
@@ -55,7 +56,7 @@ pub async fn stored_charge(tx: &mut WriteTx, id: &str) -> Result<Transaction, cr
 /// What the platform owes `driver` in `currency`: minus the raw balance of `driver:<id>`.
 pub async fn driver_payable(
     db: &Db,
-    driver: Uuid,
+    driver: DriverId,
     currency: Currency,
 ) -> Result<i64, StorageError> {
     let raw =
@@ -67,7 +68,7 @@ pub async fn driver_payable(
 /// balance does not cover it.
 pub async fn hold_payable(
     tx: &mut WriteTx,
-    driver: Uuid,
+    driver: DriverId,
     currency: Currency,
     amount: i64,
 ) -> Result<bool, StorageError> {

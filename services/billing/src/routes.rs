@@ -8,7 +8,6 @@ pub mod ledger;
 pub mod payments;
 pub mod payouts;
 mod schemas;
-pub mod whole;
 
 use odmu_runtime::{OpenApiRouter, routes};
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 use axum::http::Method;
 use backon::{ExponentialBuilder, Retryable as _};
 use odmu_http::{ClientError, ServiceClient};
+use odmu_ids::QuoteId;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::domain::invoice::ChargeKind;
 
@@ -75,7 +75,7 @@ impl Contractual {
     /// unavailability once the retries are spent.
     pub async fn price(
         &self,
-        quote_id: Uuid,
+        quote_id: QuoteId,
         kind: ChargeKind,
         distance_m: Option<i64>,
         duration_s: Option<i64>,

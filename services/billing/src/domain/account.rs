@@ -14,6 +14,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use odmu_ids::{DriverId, RiderId};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
@@ -22,9 +23,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Account {
     /// Receivable from one rider: `rider:<uuid>`.
-    Rider(Uuid),
+    Rider(RiderId),
     /// Payable to one driver: `driver:<uuid>`.
-    Driver(Uuid),
+    Driver(DriverId),
     /// The platform's fee income: `platform:revenue`.
     PlatformRevenue,
     /// Money the platform has actually received or paid out: `platform:cash`.
@@ -56,8 +57,8 @@ const CASH: &str = "platform:cash";
 impl fmt::Display for Account {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Account::Rider(id) => write!(f, "rider:{}", id.hyphenated()),
-            Account::Driver(id) => write!(f, "driver:{}", id.hyphenated()),
+            Account::Rider(id) => write!(f, "rider:{id}"),
+            Account::Driver(id) => write!(f, "driver:{id}"),
             Account::PlatformRevenue => f.write_str(REVENUE),
             Account::PlatformCash => f.write_str(CASH),
         }
@@ -78,8 +79,8 @@ impl FromStr for Account {
             .split_once(':')
             .ok_or_else(|| AccountParseError::new(s, "expected `<kind>:<id>`"))?;
         let make: fn(Uuid) -> Account = match prefix {
-            "rider" => Account::Rider,
-            "driver" => Account::Driver,
+            "rider" => |id| Account::Rider(id.into()),
+            "driver" => |id| Account::Driver(id.into()),
             _ => return Err(AccountParseError::new(s, "unknown account kind")),
         };
         let uuid = Uuid::try_parse(id).map_err(|_| AccountParseError::new(s, "malformed uuid"))?;
@@ -117,11 +118,11 @@ mod tests {
     fn display_forms() {
         let id = Uuid::parse_str("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap();
         assert_eq!(
-            Account::Rider(id).to_string(),
+            Account::Rider(id.into()).to_string(),
             "rider:67e55044-10b1-426f-9247-bb680e5fe0c8"
         );
         assert_eq!(
-            Account::Driver(id).to_string(),
+            Account::Driver(id.into()).to_string(),
             "driver:67e55044-10b1-426f-9247-bb680e5fe0c8"
         );
         assert_eq!(Account::PlatformRevenue.to_string(), "platform:revenue");
@@ -132,10 +133,10 @@ mod tests {
     fn round_trips() {
         for _ in 0..32 {
             for account in [
-                Account::Rider(Uuid::new_v4()),
-                Account::Driver(Uuid::new_v4()),
-                Account::Rider(Uuid::nil()),
-                Account::Driver(Uuid::max()),
+                Account::Rider(RiderId::generate()),
+                Account::Driver(DriverId::generate()),
+                Account::Rider(Uuid::nil().into()),
+                Account::Driver(Uuid::max().into()),
                 Account::PlatformRevenue,
                 Account::PlatformCash,
             ] {

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use uuid::Uuid;
+use odmu_ids::{DriverId, RiderId};
 
 use super::account::Account;
 use super::ledger::{LedgerError, Transaction};
@@ -203,7 +203,7 @@ impl Books {
 
     /// What a rider owes: the raw balance of `rider:<id>` (debits − credits),
     /// equal to the sum of their open invoices' outstanding amounts.
-    pub fn rider_receivable(&self, rider: Uuid, currency: Currency) -> i64 {
+    pub fn rider_receivable(&self, rider: RiderId, currency: Currency) -> i64 {
         self.balance(&Account::Rider(rider), currency)
     }
 
@@ -211,7 +211,7 @@ impl Books {
     /// `−(sum of postings on driver:<id>)` = earnings − voided earnings −
     /// payouts. Negative only if a charge was voided after its earnings had
     /// been paid out.
-    pub fn driver_payable(&self, driver: Uuid, currency: Currency) -> i64 {
+    pub fn driver_payable(&self, driver: DriverId, currency: Currency) -> i64 {
         // Balances never reach i64::MIN, so this never saturates.
         self.balance(&Account::Driver(driver), currency)
             .saturating_neg()
@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn summarises_transactions_and_rows_identically() {
-        let (rider, driver) = (Uuid::new_v4(), Uuid::new_v4());
+        let (rider, driver) = (RiderId::generate(), DriverId::generate());
         let eur = cur("EUR");
         let usd = cur("USD");
         let txs = [
@@ -345,7 +345,7 @@ mod tests {
         );
         assert_eq!(books, before);
 
-        let rider = Uuid::new_v4();
+        let rider = RiderId::generate();
         let mut books = Books::new();
         let big = Transaction::payment(eur, rider, i64::MAX).unwrap();
         books.add_transaction(&big).unwrap();

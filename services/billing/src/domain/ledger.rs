@@ -38,8 +38,8 @@
 
 use std::collections::BTreeSet;
 
+use odmu_ids::{DriverId, RiderId};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::account::{Account, AccountParseError};
 use super::money::{Currency, CurrencyError};
@@ -341,7 +341,12 @@ impl Transaction {
     /// the driver by the driver's share and revenue by the platform's share.
     /// Zero shares produce no posting. Infallible: the split is validated.
     #[must_use]
-    pub fn charge(currency: Currency, rider: Uuid, driver: Uuid, split: ChargeSplit) -> Self {
+    pub fn charge(
+        currency: Currency,
+        rider: RiderId,
+        driver: DriverId,
+        split: ChargeSplit,
+    ) -> Self {
         // Shares are >= 0, so negation cannot saturate; the explicit form
         // keeps the crate free of unchecked arithmetic.
         let legs = [
@@ -360,7 +365,7 @@ impl Transaction {
     }
 
     /// A rider's payment of `amount` (> 0): debit cash, credit the rider.
-    pub fn payment(currency: Currency, rider: Uuid, amount: i64) -> Result<Self, LedgerError> {
+    pub fn payment(currency: Currency, rider: RiderId, amount: i64) -> Result<Self, LedgerError> {
         let credit = Self::positive(amount)?;
         Ok(Self {
             kind: TxKind::Payment,
@@ -376,7 +381,7 @@ impl Transaction {
     /// A payout of `amount` (> 0) to a driver: debit the driver, credit cash.
     /// Whether the driver's balance covers it is `invoice::validate_payout`'s
     /// concern, since the transaction alone cannot know the balance.
-    pub fn payout(currency: Currency, driver: Uuid, amount: i64) -> Result<Self, LedgerError> {
+    pub fn payout(currency: Currency, driver: DriverId, amount: i64) -> Result<Self, LedgerError> {
         let credit = Self::positive(amount)?;
         Ok(Self {
             kind: TxKind::Payout,

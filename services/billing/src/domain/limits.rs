@@ -1,8 +1,6 @@
-//! The bounds billing accepts on what callers send, and id checks. The OpenAPI document
+//! The bounds billing accepts on what callers send. The OpenAPI document
 //! states the same numbers (`minimum`/`maximum`), so a schema-valid request is never refused
 //! for its size.
-
-use uuid::Uuid;
 
 /// Largest amount a payment or payout may name, in minor units (10 billion units of any
 /// currency). Contractual's largest price is about 4·10¹⁰ cents, so every invoice can be paid;
@@ -14,12 +12,6 @@ pub const MAX_DISTANCE_M: i64 = 1_000_000;
 pub const MAX_DURATION_S: i64 = 172_800;
 /// Longest external payment reference, in characters.
 pub const MAX_REFERENCE_CHARS: usize = 128;
-
-/// Parses an id in any UUID spelling and returns it; the canonical (lowercase, hyphenated)
-/// form is what billing stores and compares, so one id never has two spellings.
-pub fn uuid(text: &str) -> Option<Uuid> {
-    Uuid::try_parse(text).ok()
-}
 
 /// Whether `amount` is a positive amount within [`MAX_AMOUNT_CENTS`].
 pub const fn amount_in_range(amount: i64) -> bool {
@@ -35,29 +27,6 @@ pub fn reference_in_range(reference: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_parse_in_any_spelling_to_one_canonical_form() {
-        let canonical = "67e55044-10b1-426f-9247-bb680e5fe0c8";
-        for spelling in [
-            canonical,
-            "67E55044-10B1-426F-9247-BB680E5FE0C8",
-            "67e5504410b1426f9247bb680e5fe0c8",
-        ] {
-            assert_eq!(
-                uuid(spelling).map(|u| u.to_string()).as_deref(),
-                Some(canonical)
-            );
-        }
-        for bad in [
-            "",
-            "ride-1",
-            "67e55044-10b1-426f-9247",
-            "zze55044-10b1-426f-9247-bb680e5fe0c8",
-        ] {
-            assert_eq!(uuid(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn amounts_and_references_are_bounded() {

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use odmu_ids::{DriverId, RiderId};
 use proptest::prelude::*;
-use uuid::Uuid;
 
 use super::account::Account;
 use super::books::Books;
@@ -101,8 +101,8 @@ struct Invoice {
 }
 
 struct Sim {
-    riders: Vec<Uuid>,
-    drivers: Vec<Uuid>,
+    riders: Vec<RiderId>,
+    drivers: Vec<DriverId>,
     currencies: Vec<Currency>,
     invoices: Vec<Invoice>,
     payouts: BTreeMap<(usize, Currency), i128>,
@@ -129,8 +129,8 @@ fn assert_balanced(tx: &Transaction) {
 impl Sim {
     fn new() -> Self {
         Self {
-            riders: (0..RIDERS).map(|_| Uuid::new_v4()).collect(),
-            drivers: (0..DRIVERS).map(|_| Uuid::new_v4()).collect(),
+            riders: (0..RIDERS).map(|_| RiderId::generate()).collect(),
+            drivers: (0..DRIVERS).map(|_| DriverId::generate()).collect(),
             currencies: CURRENCIES
                 .iter()
                 .map(|c| Currency::new(c).unwrap())
@@ -418,7 +418,7 @@ proptest! {
         driver in any::<i64>(),
     ) {
         let eur = Currency::new("EUR").unwrap();
-        let (r, d) = (Uuid::new_v4(), Uuid::new_v4());
+        let (r, d) = (RiderId::generate(), DriverId::generate());
         if let Ok(split) = ChargeSplit::new(amount, platform, driver) {
             prop_assert!(amount > 0 && platform >= 0 && driver >= 0);
             prop_assert_eq!(i128::from(platform) + i128::from(driver), i128::from(amount));
@@ -450,7 +450,7 @@ proptest! {
         duplicate in any::<bool>(),
     ) {
         let eur = Currency::new("EUR").unwrap();
-        let mut accounts: Vec<Account> = (0..6).map(|_| Account::Rider(Uuid::new_v4())).collect();
+        let mut accounts: Vec<Account> = (0..6).map(|_| Account::Rider(RiderId::generate())).collect();
         if duplicate {
             accounts[1] = accounts[0];
         }

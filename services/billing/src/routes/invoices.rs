@@ -11,7 +11,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::invoice::{ChargeKind, InvoiceStatus};
-use crate::domain::limits;
 use crate::store::invoices::InvoiceRow;
 use crate::{AppState, Error, store};
 
@@ -100,7 +99,9 @@ impl From<InvoiceRow> for Invoice {
 /// including an id that is not a UUID, is "not found" (another rider's invoice must not be
 /// told apart from a missing one).
 pub async fn visible(state: &AppState, claims: &Claims, id: &str) -> Result<InvoiceRow, Error> {
-    let id = limits::uuid(id).ok_or(Error::InvoiceNotFound)?.to_string();
+    let id = odmu_ids::parse(id)
+        .ok_or(Error::InvoiceNotFound)?
+        .to_string();
     let row = store::invoices::get(state.db(), &id)
         .await?
         .ok_or(Error::InvoiceNotFound)?;
@@ -111,9 +112,9 @@ pub async fn visible(state: &AppState, claims: &Claims, id: &str) -> Result<Invo
     }
 }
 
-/// The caller's id as billing stores ids: canonical when it is a UUID (user ids are).
+/// The caller's id as billing stores ids: canonical when it is a UUID (a person's always is).
 pub fn canonical_sub(claims: &Claims) -> String {
-    limits::uuid(&claims.sub).map_or_else(|| claims.sub.clone(), |id| id.to_string())
+    odmu_ids::parse(&claims.sub).map_or_else(|| claims.sub.clone(), |id| id.to_string())
 }
 
 /// The domain status of `row` (rows hold only known spellings: a CHECK constraint).

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::route::{Point, latitude_problem, longitude_problem};
-use crate::routes::Fields;
+use odmu_http::Fields;
 
 /// A point on the map (WGS 84 degrees). Both members are required; they are read as optional
 /// only so that a missing one is answered 422 naming it (`pickup.lat`), like a bad one.

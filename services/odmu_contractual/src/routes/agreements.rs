@@ -13,7 +13,7 @@ use crate::store::agreements::AgreementRow;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AgreementView {
     /// The driver's account id.
-    pub driver_id: String,
+    pub driver_id: odmu_ids::DriverId,
     /// The version agreed to.
     pub terms_version: i64,
     /// When (RFC 3339 UTC).

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use crate::domain::geo;
 use crate::domain::pricing::{Component, ComponentKind};
-use crate::routes::Fields;
 use crate::store::quotes::QuoteRow;
+use odmu_http::Fields;
 
 /// A point on the map (WGS 84 degrees).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -12,8 +12,8 @@ use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
 use crate::domain::currency::ACTIVE_ISO_4217_CODES;
 use crate::domain::tariff::{SurgeStep, TariffTerms};
-use crate::routes::integer;
 use crate::store::tariffs::StoredTariff;
+use odmu_http::integer;
 
 /// The document's pattern for a tariff code (the domain's rule: 1 to 32 of `a-z 0-9 _ -`).
 pub const CODE_PATTERN: &str = "^[a-z0-9_-]{1,32}$";

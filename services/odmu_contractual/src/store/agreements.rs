@@ -1,5 +1,6 @@
 //! Drivers' agreements to versions of the terms.
 
+use odmu_ids::DriverId;
 use odmu_storage::{Db, StorageError, sqlx};
 use tracing::instrument;
 
@@ -7,7 +8,7 @@ use tracing::instrument;
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AgreementRow {
     /// The driver's account id.
-    pub driver_id: String,
+    pub driver_id: DriverId,
     /// The version agreed to.
     pub terms_version: i64,
     /// When, ms since the epoch.
@@ -22,7 +23,7 @@ const COLUMNS: &str = "driver_id, terms_version, agreed_at_ms";
 #[instrument(skip_all)]
 pub async fn agree(
     db: &Db,
-    driver_id: &str,
+    driver_id: DriverId,
     terms_version: i64,
     now_ms: i64,
 ) -> Result<Option<AgreementRow>, StorageError> {
@@ -45,7 +46,7 @@ pub async fn agree(
 #[instrument(skip_all)]
 pub async fn get(
     db: &Db,
-    driver_id: &str,
+    driver_id: DriverId,
     terms_version: i64,
 ) -> Result<Option<AgreementRow>, StorageError> {
     Ok(sqlx::query_as(&format!(
@@ -59,7 +60,7 @@ pub async fn get(
 
 /// The driver's agreement to the highest version they agreed to, if any.
 #[instrument(skip_all)]
-pub async fn latest(db: &Db, driver_id: &str) -> Result<Option<AgreementRow>, StorageError> {
+pub async fn latest(db: &Db, driver_id: DriverId) -> Result<Option<AgreementRow>, StorageError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM agreements WHERE driver_id = $1 \
          ORDER BY terms_version DESC LIMIT 1"

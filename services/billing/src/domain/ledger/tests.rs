@@ -6,8 +6,8 @@ fn eur() -> Currency {
     Currency::new("EUR").unwrap()
 }
 
-fn ids() -> (Uuid, Uuid) {
-    (Uuid::new_v4(), Uuid::new_v4())
+fn ids() -> (RiderId, DriverId) {
+    (RiderId::generate(), DriverId::generate())
 }
 
 fn sum(tx: &Transaction) -> i128 {
@@ -329,7 +329,7 @@ fn try_new_refusals() {
 
 #[test]
 fn try_from_rows_refusals() {
-    let rider = Account::Rider(Uuid::new_v4()).to_string();
+    let rider = Account::Rider(RiderId::generate()).to_string();
     let rider = rider.as_str();
     assert_eq!(
         Transaction::try_from_rows(

@@ -8,7 +8,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use odmu_authn::{Auth, roles};
-use odmu_http::{ClientError, Json, Problem, responses};
+use odmu_http::{ClientError, Fields, Json, Problem, integer, responses};
+use odmu_ids::{DriverId, QuoteId, RideId, RiderId};
 use odmu_storage::now_millis;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,11 +18,10 @@ use uuid::Uuid;
 use crate::clients::contractual::FinalPrice;
 use crate::domain::invoice::{ChargeKind, InvoiceStatus};
 use crate::domain::ledger::{ChargeSplit, LedgerError, Transaction};
-use crate::domain::limits::{self, MAX_AMOUNT_CENTS, MAX_DISTANCE_M, MAX_DURATION_S};
+use crate::domain::limits::{MAX_AMOUNT_CENTS, MAX_DISTANCE_M, MAX_DURATION_S};
 use crate::domain::money::Currency;
 use crate::ledger::{self, Link};
 use crate::routes::invoices::Invoice;
-use crate::routes::whole;
 use crate::store::invoices::{InvoiceRow, NewInvoice};
 use crate::{AppState, Error, store};
 
@@ -45,52 +45,41 @@ pub struct ChargeInput {
     pub quote_id: String,
     /// Actual distance of a completed ride, in metres.
     #[schema(minimum = 0, maximum = 1_000_000)]
-    #[serde(default, deserialize_with = "whole::optional")]
+    #[serde(default, deserialize_with = "integer::optional")]
     pub distance_m: Option<i64>,
     /// Actual duration of a completed ride, in seconds.
     #[schema(minimum = 0, maximum = 172_800)]
-    #[serde(default, deserialize_with = "whole::optional")]
+    #[serde(default, deserialize_with = "integer::optional")]
     pub duration_s: Option<i64>,
 }
 
 /// The checked charge.
 struct Charge {
-    ride_id: Uuid,
+    ride_id: RideId,
     kind: ChargeKind,
-    rider_id: Uuid,
-    driver_id: Uuid,
-    quote_id: Uuid,
+    rider_id: RiderId,
+    driver_id: DriverId,
+    quote_id: QuoteId,
     distance_m: Option<i64>,
     duration_s: Option<i64>,
 }
 
 impl ChargeInput {
     fn check(&self) -> Result<Charge, Problem> {
-        let mut bad: Vec<(&'static str, String)> = Vec::new();
-        let mut id = |field: &'static str, text: &str| {
-            limits::uuid(text).unwrap_or_else(|| {
-                bad.push((field, "must be a UUID".to_owned()));
-                Uuid::nil()
-            })
-        };
-        let ride_id = id("ride_id", &self.ride_id);
-        let rider_id = id("rider_id", &self.rider_id);
-        let driver_id = id("driver_id", &self.driver_id);
-        let quote_id = id("quote_id", &self.quote_id);
+        let mut fields = Fields::new("The charge is not valid.");
+        let ride_id = fields.id("ride_id", &self.ride_id);
+        let rider_id = fields.id("rider_id", &self.rider_id);
+        let driver_id = fields.id("driver_id", &self.driver_id);
+        let quote_id = fields.id("quote_id", &self.quote_id);
         for (field, value, max) in [
             ("distance_m", self.distance_m, MAX_DISTANCE_M),
             ("duration_s", self.duration_s, MAX_DURATION_S),
         ] {
             if value.is_some_and(|v| !(0..=max).contains(&v)) {
-                bad.push((field, format!("must be 0 to {max}")));
+                fields.fail(field, format!("must be 0 to {max}"));
             }
         }
-        if !bad.is_empty() {
-            return Err(bad.into_iter().fold(
-                Problem::unprocessable("The charge is not valid."),
-                |problem, (field, message)| problem.with_field_error(field, message),
-            ));
-        }
+        fields.finish()?;
         Ok(Charge {
             ride_id,
             kind: self.kind,
@@ -214,11 +203,15 @@ fn repeat(existing: InvoiceRow, charge: &Charge) -> Result<(StatusCode, Json<Inv
     let mut problem =
         Problem::unprocessable("This ride was already charged for this kind, with other details.");
     for (field, stored, sent) in [
-        ("rider_id", &existing.rider_id, charge.rider_id),
-        ("driver_id", &existing.driver_id, charge.driver_id),
-        ("quote_id", &existing.quote_id, charge.quote_id),
+        ("rider_id", &existing.rider_id, charge.rider_id.to_string()),
+        (
+            "driver_id",
+            &existing.driver_id,
+            charge.driver_id.to_string(),
+        ),
+        ("quote_id", &existing.quote_id, charge.quote_id.to_string()),
     ] {
-        if *stored != sent.to_string() {
+        if *stored != sent {
             problem = problem.with_field_error(field, format!("was {stored} in the first charge"));
         }
     }

@@ -9,9 +9,9 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::account::Account;
 use crate::domain::ledger::TxKind;
-use crate::domain::limits;
 use crate::domain::money::Currency;
 use crate::{AppState, Error, store};
+use odmu_ids::DriverId;
 
 /// The page and the currency.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -39,7 +39,7 @@ pub struct EarningsQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Earnings {
     /// The driver.
-    pub driver_id: String,
+    pub driver_id: DriverId,
     /// The currency of `balance_cents` and `entries`.
     pub currency: String,
     /// What the platform owes the driver now: earnings − payouts − voided earnings (negative
@@ -112,19 +112,7 @@ pub async fn handler(
         cursor: query.cursor,
     }
     .parse()?;
-    // Driver ids are UUIDs; a token of another shape has no account, so nothing is owed.
-    let driver = limits::uuid(&auth.claims.sub);
-    let driver_id = driver.map_or_else(|| auth.claims.sub.clone(), |d| d.to_string());
-    let Some(driver) = driver else {
-        return Ok(Json(Earnings {
-            driver_id,
-            currency: currency.as_str().to_owned(),
-            balance_cents: 0,
-            entries: Vec::new(),
-            next_cursor: None,
-            balances: Vec::new(),
-        }));
-    };
+    let driver = auth.driver();
     let account = Account::Driver(driver).to_string();
     let balances: Vec<CurrencyBalance> = store::ledger::balances_of(state.db(), &account)
         .await?
@@ -160,7 +148,7 @@ pub async fn handler(
         },
     );
     Ok(Json(Earnings {
-        driver_id,
+        driver_id: driver,
         currency: currency.as_str().to_owned(),
         balance_cents,
         entries: page.items,

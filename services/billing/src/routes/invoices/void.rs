@@ -7,7 +7,6 @@ use odmu_storage::now_millis;
 
 use super::{Invoice, status_of};
 use crate::domain::ledger::Transaction;
-use crate::domain::limits;
 use crate::ledger::{self, Link};
 use crate::{AppState, Error, store};
 
@@ -32,7 +31,9 @@ pub async fn handler(
     _auth: Auth<roles::Admin>,
     Path(id): Path<String>,
 ) -> Result<Json<Invoice>, Error> {
-    let id = limits::uuid(&id).ok_or(Error::InvoiceNotFound)?.to_string();
+    let id = odmu_ids::parse(&id)
+        .ok_or(Error::InvoiceNotFound)?
+        .to_string();
     let now = now_millis();
     let void_id = ledger::new_id();
     let mut tx = state.db().begin_write().await?;

@@ -6,6 +6,7 @@ use axum::response::Response;
 use odmu_authn::{Auth, Claims, roles};
 use odmu_http::{Json, Path, Problem, responses};
 use odmu_idempotency::Idempotent;
+use odmu_ids::RiderId;
 use odmu_storage::{now_millis, rfc3339};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -19,9 +20,9 @@ use crate::domain::money::Currency;
 use crate::ledger::{self, Link};
 use crate::payments::CaptureRequest;
 use crate::routes::invoices::{status_of, visible};
-use crate::routes::whole;
 use crate::store::payments::NewPayment;
 use crate::{AppState, Error, store};
+use odmu_http::integer;
 
 /// A payment of an invoice, as the payment provider reported its capture.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -29,7 +30,7 @@ use crate::{AppState, Error, store};
 pub struct PaymentInput {
     /// The whole outstanding amount, in minor units (payments are never partial).
     #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
-    #[serde(deserialize_with = "whole::number")]
+    #[serde(deserialize_with = "integer::exact")]
     pub amount_cents: i64,
     /// How the rider paid.
     pub method: PaymentMethod,
@@ -111,8 +112,9 @@ async fn pay(
         input.amount_cents,
     )?;
     let currency = Currency::new(&invoice.currency).map_err(LedgerError::from)?;
-    let rider = Uuid::try_parse(&invoice.rider_id)
-        .map_err(|e| Problem::internal(format!("invoice {}: rider id: {e}", invoice.id)))?;
+    let rider = RiderId::parse(&invoice.rider_id).ok_or_else(|| {
+        Problem::internal(format!("invoice {}: rider id is not a UUID", invoice.id))
+    })?;
     let transaction = Transaction::payment(currency, rider, invoice.amount_cents)?;
     let captured = state
         .capture()

@@ -6,6 +6,7 @@ use axum::response::Response;
 use odmu_authn::{Auth, roles};
 use odmu_http::{Json, Problem, responses};
 use odmu_idempotency::Idempotent;
+use odmu_ids::DriverId;
 use odmu_storage::{now_millis, rfc3339};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,9 +18,9 @@ use crate::domain::ledger::Transaction;
 use crate::domain::limits::{self, MAX_AMOUNT_CENTS};
 use crate::domain::money::Currency;
 use crate::ledger::{self, Link};
-use crate::routes::whole;
 use crate::store::payouts::NewPayout;
 use crate::{AppState, Error, store};
+use odmu_http::integer;
 
 /// A payout to order.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,7 +31,7 @@ pub struct PayoutInput {
     pub driver_id: String,
     /// How much, in minor units: at most what the platform owes the driver.
     #[schema(minimum = 1, maximum = 1_000_000_000_000_i64)]
-    #[serde(deserialize_with = "whole::number")]
+    #[serde(deserialize_with = "integer::exact")]
     pub amount_cents: i64,
     /// ISO 4217 code (default `EUR`, `BILLING_DEFAULT_CURRENCY`).
     #[schema(
@@ -83,7 +84,7 @@ async fn pay_out(
     input: PayoutInput,
 ) -> Result<(StatusCode, Json<Payout>), Error> {
     let mut bad = Vec::new();
-    let driver = limits::uuid(&input.driver_id);
+    let driver = DriverId::parse(&input.driver_id);
     if driver.is_none() {
         bad.push(("driver_id", "must be a UUID".to_owned()));
     }

@@ -12,9 +12,9 @@ use crate::clients::contractual::{Quote, QuotePoint, QuoteRequest};
 use crate::domain::demand::demand_bps;
 use crate::domain::route::{self, MAX_DISTANCE_M, Point, RouteError};
 use crate::error::problem_of;
-use crate::routes::Fields;
 use crate::routes::object::{self, Object};
 use crate::{AppState, Error};
+use odmu_http::Fields;
 
 /// A ride to price.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

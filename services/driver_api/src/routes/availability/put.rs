@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 use super::Availability;
 use crate::domain::geo;
 use crate::error::{Conflict, Error};
-use crate::routes::input::{self, Fields};
+use crate::routes::input;
 use crate::store::drivers::{self, Position};
 use crate::{AppState, dispatch, store};
+use odmu_http::Fields;
 
 /// Online or not, and where.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -50,7 +51,7 @@ pub async fn handler(
     Json(input): Json<AvailabilityInput>,
 ) -> Result<Json<Availability>, Error> {
     let mut fields = Fields::new("The availability is not valid.");
-    let at = fields.position("", input.lat, input.lon);
+    let at = input::position(&mut fields, "", input.lat, input.lon);
     fields.finish()?;
     let at = at.ok_or_else(|| Problem::unprocessable("The position is not valid."))?;
     let me = auth.driver();

@@ -6,8 +6,9 @@ use odmu_http::{Json, Query, responses};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::routes::input::Fields;
+use crate::routes::input;
 use crate::{AppState, Error, dispatch};
+use odmu_http::Fields;
 
 /// Where to look.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -54,7 +55,7 @@ pub async fn handler(
     Query(query): Query<SupplyQuery>,
 ) -> Result<Json<Supply>, Error> {
     let mut fields = Fields::new("The point is not valid.");
-    let at = fields.position("", query.lat, query.lon);
+    let at = input::position(&mut fields, "", query.lat, query.lon);
     fields.finish()?;
     let at = at.ok_or_else(|| odmu_http::Problem::unprocessable("The point is not valid."))?;
     let (drivers, requests) = dispatch::supply_near(&state, at).await?;

@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 use crate::domain::geo;
 use crate::error::{Conflict, Error};
 use crate::routes::availability::Availability;
-use crate::routes::input::{self, Fields};
+use crate::routes::input;
 use crate::store::drivers::{self, Position};
 use crate::{AppState, store};
+use odmu_http::Fields;
 
 /// Where the driver is.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -45,7 +46,7 @@ pub async fn handler(
     Json(input): Json<LocationInput>,
 ) -> Result<Json<Availability>, Error> {
     let mut fields = Fields::new("The location is not valid.");
-    let at = fields.position("", input.lat, input.lon);
+    let at = input::position(&mut fields, "", input.lat, input.lon);
     fields.finish()?;
     let at = at.ok_or_else(|| Problem::unprocessable("The position is not valid."))?;
     let me = auth.driver();

@@ -13,8 +13,8 @@ use crate::AppState;
 use crate::charges::{self, Kind};
 use crate::domain::ride::{Action, Status};
 use crate::error::{Conflict, Error};
-use crate::routes::input::{self, Fields};
 use crate::store::{rides, transitions};
+use odmu_http::{Fields, integer};
 
 /// The most distance a ride may report, in metres (billing's and contractual's bound).
 pub const MAX_DISTANCE_M: i64 = 1_000_000;
@@ -27,11 +27,11 @@ pub const MAX_DURATION_S: i64 = 172_800;
 pub struct CompleteInput {
     /// Distance driven with the rider, in metres: 0 to 1 000 000.
     #[schema(minimum = 0, maximum = 1000000)]
-    #[serde(deserialize_with = "input::integer")]
+    #[serde(deserialize_with = "integer::exact")]
     pub distance_m: i64,
     /// Time with the rider on board, in seconds: 0 to 172 800.
     #[schema(minimum = 0, maximum = 172800)]
-    #[serde(deserialize_with = "input::integer")]
+    #[serde(deserialize_with = "integer::exact")]
     pub duration_s: i64,
 }
 

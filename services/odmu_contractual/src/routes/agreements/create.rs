@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use super::AgreementView;
 use crate::routes::terms::publish::MAX_VERSION;
-use crate::routes::{Fields, integer};
 use crate::{AppState, Error, store};
+use odmu_http::{Fields, integer};
 
 /// Which terms the driver agrees to.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -45,7 +45,7 @@ pub async fn handler(
     let mut fields = Fields::new("The agreement is not valid.");
     fields.range("terms_version", input.terms_version, 1, MAX_VERSION);
     fields.finish()?;
-    let driver = auth.claims.sub.as_str();
+    let driver = auth.driver();
     let version = input.terms_version;
     if let Some(row) = store::agreements::agree(state.db(), driver, version, now_millis()).await? {
         return Ok((

@@ -37,7 +37,11 @@ pub async fn handler(
     _auth: Auth<roles::ServiceCaller>,
     Path(driver_id): Path<String>,
 ) -> Result<Json<AgreementStatus>, Error> {
-    let latest = store::agreements::latest(state.db(), &driver_id).await?;
+    // Any text is answered: one that is not an account id has no agreement.
+    let latest = match odmu_ids::DriverId::parse(&driver_id) {
+        Some(id) => store::agreements::latest(state.db(), id).await?,
+        None => None,
+    };
     let terms_version = latest.map(|row| row.terms_version);
     let current = match terms_version {
         Some(version) => store::terms::current_version(state.db()).await? == Some(version),

@@ -21,7 +21,7 @@ pub async fn handler(
     State(state): State<AppState>,
     auth: Auth<roles::Driver>,
 ) -> Result<Json<AgreementView>, Error> {
-    let Some(row) = store::agreements::latest(state.db(), &auth.claims.sub).await? else {
+    let Some(row) = store::agreements::latest(state.db(), auth.driver()).await? else {
         return Err(Problem::not_found("You have not agreed to any terms yet.").into());
     };
     let current = store::terms::current_version(state.db()).await?;

@@ -11,8 +11,8 @@ use crate::domain::pricing::{
     self, Basis, MAX_DISTANCE_M, MAX_DURATION_S, MIN_ACTUAL_DISTANCE_M, Price, Quoted,
 };
 use crate::routes::quotes::Line;
-use crate::routes::{Fields, integer};
 use crate::{AppState, Error, store};
+use odmu_http::{Fields, integer};
 use odmu_ids::QuoteId;
 
 /// What is being priced.

@@ -15,9 +15,9 @@ use crate::domain::pricing::{
 };
 use crate::domain::tariff::STANDARD_CODE;
 use crate::routes::tariffs::is_code;
-use crate::routes::{Fields, integer};
 use crate::store::quotes::QuoteRow;
 use crate::{AppState, Error, store};
+use odmu_http::{Fields, integer};
 use odmu_ids::{QuoteId, RiderId};
 
 /// The highest `demand_bps` a service may send: 10 000 open requests per online driver, far

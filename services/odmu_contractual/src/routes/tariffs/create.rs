@@ -8,7 +8,6 @@ use odmu_storage::now_millis;
 
 use super::{TariffInput, TariffView};
 use crate::domain::tariff::{Tariff, ValidationErrors};
-use crate::routes::Fields;
 use crate::{AppState, Error, store};
 
 /// Publishes a new version of the tariff `code`: version 1 for a new code, else the current
@@ -32,11 +31,11 @@ pub async fn handler(
     let tariff = match Tariff::new(input.into()) {
         Ok(tariff) => tariff,
         Err(ValidationErrors { errors }) => {
-            let mut fields = Fields::new("The tariff is not valid.");
+            let mut problem = Problem::unprocessable("The tariff is not valid.");
             for e in errors {
-                fields.fail(&e.field, e.message);
+                problem = problem.with_field_error(&e.field, e.message);
             }
-            return Err(fields.into_problem().into());
+            return Err(problem.into());
         }
     };
     let stored =

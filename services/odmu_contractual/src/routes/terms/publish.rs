@@ -9,9 +9,10 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::TermsView;
-use crate::routes::{Fields, integer};
+use crate::routes::check_text;
 use crate::store::terms::NewTerms;
 use crate::{AppState, Error, store};
+use odmu_http::{Fields, integer};
 
 /// Highest version number accepted.
 pub const MAX_VERSION: i64 = 1_000_000;
@@ -57,8 +58,8 @@ pub async fn handler(
 ) -> Result<(StatusCode, Json<TermsView>), Error> {
     let mut fields = Fields::new("The terms are not valid.");
     fields.range("version", input.version, 1, MAX_VERSION);
-    fields.text("title", &input.title, 1, MAX_TITLE_CHARS);
-    fields.text("body", &input.body, 1, MAX_BODY_CHARS);
+    check_text(&mut fields, "title", &input.title, 1, MAX_TITLE_CHARS);
+    check_text(&mut fields, "body", &input.body, 1, MAX_BODY_CHARS);
     fields.finish()?;
     let terms = NewTerms {
         version: input.version,

@@ -15,8 +15,8 @@ use crate::clients::contractual::Quote;
 use crate::domain::geo::{self, LatLon};
 use crate::domain::start_code::StartCode;
 use crate::error::{Conflict, Error};
-use crate::routes::input::Fields;
 use crate::store::rides::{self, NewRide, RideRow};
+use odmu_http::Fields;
 use odmu_ids::{QuoteId, RideId, RiderId};
 
 /// The ride to open.

@@ -1,8 +1,8 @@
 //! Integers in request bodies as JSON Schema counts them: `"type": "integer"` accepts `5` and
 //! `5.0` alike, so both read as 5 here; `5.5`, `"5"` and values beyond ±2^53 (where a JSON
 //! number stops being exact) are refused, naming the field. Use on `i64` fields with
-//! `#[serde(deserialize_with = "integer::exact")]`, on `Option<i64>` fields with
-//! `#[serde(default, deserialize_with = "integer::optional")]`.
+//! `#[serde(deserialize_with = "odmu_http::integer::exact")]`, on `Option<i64>` fields with
+//! `#[serde(default, deserialize_with = "odmu_http::integer::optional")]`.
 
 use std::fmt;
 
