@@ -101,27 +101,31 @@ pub async fn serve(listener: TcpListener, router: Router, shutdown: Shutdown) ->
     Ok(())
 }
 
-/// Completes on SIGTERM (ECS, compose, the local stack) or Ctrl-C.
-pub async fn signal() {
-    let ctrl_c = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+/// Completes on SIGTERM (ECS, compose, the local stack) or Ctrl-C (SIGINT).
+///
+/// The handlers are installed when this is called, not when the future is first polled: a
+/// SIGTERM that arrives while the service starts (axum polls the shutdown future on a task of
+/// its own, possibly after the first requests) then starts the drain instead of ending the
+/// process by the signal's default action. Call it in a Tokio runtime, early.
+pub fn signal() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal as listen};
+    let term = listen(SignalKind::terminate());
+    let interrupt = listen(SignalKind::interrupt());
+    let wait = |installed: io::Result<tokio::signal::unix::Signal>, name: &'static str| async move {
+        match installed {
             Ok(mut s) => {
                 s.recv().await;
             }
             Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                tracing::warn!(error = %e, signal = name, "cannot listen for the signal");
                 std::future::pending::<()>().await;
             }
         }
     };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async move {
+        tokio::select! {
+            () = wait(term, "SIGTERM") => {},
+            () = wait(interrupt, "SIGINT") => {},
+        }
     }
 }

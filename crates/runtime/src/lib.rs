@@ -428,21 +428,27 @@ fn healthcheck(service: &Service, env: &Env) -> ExitCode {
 
 async fn run<A: App>(config: RuntimeConfig, app_config: A::Config) -> Result<(), StartError> {
     let begun = std::time::Instant::now();
+    // Before anything slow (the database may still be booting): a stop while starting ends
+    // the start, as ECS expects of a task it stops before it was ever healthy.
+    let mut signal = Box::pin(odmu_http::signal());
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|source| StartError::Bind {
             addr: config.listen,
             source,
         })?;
-    let started = start::<A>(&config, app_config, listener, None).await?;
+    let started = tokio::select! {
+        started = start::<A>(&config, app_config, listener, None) => started?,
+        () = &mut signal => {
+            tracing::info!(service = A::SERVICE.name, "stopped while starting");
+            return Ok(());
+        }
+    };
     tracing::info!(
         service = A::SERVICE.name,
         addr = %started.local_addr(),
         startup_ms = begun.elapsed().as_secs_f64() * 1000.0,
         "listening"
     );
-    started
-        .serve(odmu_http::signal())
-        .await
-        .map_err(StartError::Serve)
+    started.serve(signal).await.map_err(StartError::Serve)
 }

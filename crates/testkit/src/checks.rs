@@ -281,6 +281,37 @@ pub async fn sigterm_drains_and_exits_zero<A: App>(binary: &str) {
     assert_eq!(process.wait(Duration::from_secs(15)).await, Some(0));
 }
 
+/// The real binary stopped while it is still starting (its database not reachable yet, as
+/// when ECS stops a task that never became healthy) exits 0 at once: neither killed by the
+/// signal's default action nor waiting out its database retries.
+pub async fn sigterm_while_starting_exits_zero(binary: &str) {
+    let mut child = tokio::process::Command::new(binary)
+        .env_clear()
+        .env("HOST", "127.0.0.1")
+        .env("PORT", "0")
+        .env("LOG_FORMAT", "json")
+        .env("AUTH_URL", crate::NOWHERE)
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:9/none")
+        .env("DATABASE_CONNECT_PATIENCE_MS", "60000")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the service binary");
+    // Long enough to be retrying the database, where a slow start spends its time.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = child.id().expect("still running") as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("signal");
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("exits within 5 s of SIGTERM")
+        .expect("wait");
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
 /// `<binary> healthcheck` exits 0 while the service on `PORT` is healthy and 1 once it is gone.
 pub async fn healthcheck_argument_follows_the_service<A: App>(binary: &str) {
     let database = odmu_storage::TestDatabase::new().await;
@@ -356,6 +387,10 @@ macro_rules! conformance_tests {
         #[tokio::test]
         async fn sigterm_turns_readiness_503_drains_and_exits_zero() {
             $crate::checks::sigterm_drains_and_exits_zero::<$app>($binary).await;
+        }
+        #[tokio::test]
+        async fn sigterm_while_starting_exits_zero_at_once() {
+            $crate::checks::sigterm_while_starting_exits_zero($binary).await;
         }
         #[tokio::test]
         async fn the_healthcheck_argument_exits_0_when_healthy_and_1_when_not() {
