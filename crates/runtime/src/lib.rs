@@ -36,7 +36,14 @@ pub use utoipa_axum::routes;
 /// (pool timeout, closed pool, broken connection) is a 503 with `Retry-After: 1`, which callers
 /// and the outbox retry; anything else is a 500, logged.
 pub fn storage_problem(error: &StorageError) -> odmu_http::Problem {
+    use odmu_storage::rusqlite::ErrorCode;
     use odmu_storage::sqlx::Error as Sqlx;
+    let busy = |e: &odmu_storage::rusqlite::Error| {
+        matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        )
+    };
     match error {
         StorageError::Sqlx(Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_)) => {
             tracing::warn!(error = %error, "database unavailable");
@@ -45,6 +52,13 @@ pub fn storage_problem(error: &StorageError) -> odmu_http::Problem {
                     axum::http::header::RETRY_AFTER,
                     axum::http::HeaderValue::from_static("1"),
                 )
+        }
+        StorageError::Sqlite(e) if busy(e) => {
+            tracing::warn!(error = %error, "database busy");
+            odmu_http::Problem::unavailable("The database is busy right now; retry.").with_header(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            )
         }
         other => odmu_http::Problem::internal(other),
     }

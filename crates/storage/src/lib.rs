@@ -18,6 +18,7 @@ mod testing;
 #[cfg(feature = "testing")]
 pub use testing::TestDatabase;
 
+pub use rusqlite;
 pub use sqlx;
 
 /// `url` (a PostgreSQL server URL) with its database name replaced by `name`.
@@ -172,6 +173,9 @@ pub enum StorageError {
     /// Migrations failed.
     #[error("migrations failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A read on the calling thread failed ([`Db::read_now`]).
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 /// The calling crate's migrations (`migrations/sqlite` and `migrations/postgres` beside its
@@ -216,55 +220,12 @@ pub struct Db {
     /// SQLite admits one writer at a time; writers of this process queue here, in order,
     /// rather than spinning in SQLite's busy handler (which sleeps up to 100 ms per try).
     write_turn: Arc<tokio::sync::Mutex<()>>,
-    /// SQLite file: read-only connections kept out of the pool (see [`Db::read`]).
-    readers: Option<Arc<Readers>>,
+    /// SQLite file: read-only connections for reads on the calling thread (see [`Db::read_now`]).
+    local: Option<Arc<LocalReaders>>,
 }
 
-/// A few read-only SQLite connections that stay checked out.
-///
-/// sqlx 0.8 pings every connection it takes back into its pool, a second round trip to the
-/// connection's worker thread after each query, which cost a seventh of an indexed read
-/// request's CPU. These connections never go back to a pool: a read takes one, runs, and lets
-/// it go. A SQLite command is one message to the connection's worker, so a read cancelled
-/// midway leaves nothing behind for the next (the reason for the ping with a network protocol),
-/// and `query_only` makes a write through one an error. WAL lets them read beside the writer.
-#[derive(Debug)]
-struct Readers {
-    connections: Vec<Arc<tokio::sync::Mutex<sqlx::AnyConnection>>>,
-    next: std::sync::atomic::AtomicUsize,
-}
-
-/// How many read connections a SQLite database keeps (at most the pool's size).
+/// How many connections a SQLite file keeps for [`Db::read_now`].
 const SQLITE_READERS: u32 = 4;
-
-/// A connection for reads (see [`Db::read`]); use it as `&mut *reader` where a query wants an
-/// executor.
-pub struct Reader(ReaderInner);
-
-enum ReaderInner {
-    Pool(sqlx::pool::PoolConnection<sqlx::Any>),
-    Kept(tokio::sync::OwnedMutexGuard<sqlx::AnyConnection>),
-}
-
-impl std::ops::Deref for Reader {
-    type Target = sqlx::AnyConnection;
-
-    fn deref(&self) -> &Self::Target {
-        match &self.0 {
-            ReaderInner::Pool(c) => c,
-            ReaderInner::Kept(c) => c,
-        }
-    }
-}
-
-impl std::ops::DerefMut for Reader {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        match &mut self.0 {
-            ReaderInner::Pool(c) => c,
-            ReaderInner::Kept(c) => c,
-        }
-    }
-}
 
 /// A transaction that will write (see [`Db::begin_write`]); it rolls back if dropped.
 pub struct WriteTx {
@@ -309,10 +270,12 @@ impl Db {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = Backend::of_url(url).ok_or(StorageError::UnsupportedUrl)?;
         let mut migrate_lock: Option<std::path::PathBuf> = None;
+        let mut sqlite_file: Option<String> = None;
         let url = match backend {
             Backend::Sqlite => {
                 let (url, file) = sqlite_url(url);
                 migrate_lock = file.as_ref().map(|f| format!("{f}.migrate-lock").into());
+                sqlite_file.clone_from(&file);
                 if let Some(parent) = file
                     .as_deref()
                     .map(std::path::Path::new)
@@ -357,20 +320,17 @@ impl Db {
                 })
             });
         }
-        let readers = match &migrate_lock {
-            // A named file (an in-memory database is private to its one connection).
-            Some(_) => Some(Arc::new(
-                Readers::open(&options, SQLITE_READERS.min(max_connections)).await?,
-            )),
+        let pool = pool.connect_with(options).await?;
+        let local = match &sqlite_file {
+            Some(file) => Some(Arc::new(LocalReaders::open(file, SQLITE_READERS)?)),
             None => None,
         };
-        let pool = pool.connect_with(options).await?;
         Ok(Self {
             pool,
             backend,
             migrate_lock,
             write_turn: Arc::default(),
-            readers,
+            local,
         })
     }
 
@@ -416,18 +376,6 @@ impl Db {
         &self.pool
     }
 
-    /// A connection for a read outside a transaction: on SQLite one of the kept read-only
-    /// connections, on PostgreSQL one from the pool.
-    pub async fn read(&self) -> Result<Reader, StorageError> {
-        if self.pool.is_closed() {
-            return Err(sqlx::Error::PoolClosed.into());
-        }
-        match &self.readers {
-            Some(readers) => Ok(Reader(ReaderInner::Kept(readers.take().await))),
-            None => Ok(Reader(ReaderInner::Pool(self.pool.acquire().await?))),
-        }
-    }
-
     /// Which database this is.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -460,6 +408,25 @@ impl Db {
         Ok(WriteTx { tx, _turn: turn })
     }
 
+    /// On a SQLite file, runs `read` at once, on the calling thread, with one of a few kept
+    /// read-only connections; `None` on PostgreSQL (use the pool).
+    ///
+    /// For point reads on the request path. sqlx runs each SQLite connection on a thread of its
+    /// own, so a query through it costs two thread wake-ups, more than an indexed read of a
+    /// local file (microseconds, from the page cache); under load those wake-ups were two
+    /// fifths of odmu_auth's CPU. WAL readers never wait for the writer. Do not use it for
+    /// scans: the caller's thread is blocked while it runs.
+    pub fn read_now<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> Option<Result<T, StorageError>> {
+        let local = self.local.as_ref()?;
+        if self.pool.is_closed() {
+            return Some(Err(sqlx::Error::PoolClosed.into()));
+        }
+        Some(local.with(read).map_err(StorageError::from))
+    }
+
     /// Closes the pool: every later query fails.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -480,33 +447,48 @@ impl Db {
     }
 }
 
-impl Readers {
-    async fn open(options: &AnyConnectOptions, count: u32) -> Result<Self, StorageError> {
-        use sqlx::ConnectOptions as _;
-        let mut connections = Vec::new();
-        for _ in 0..count.max(1) {
-            let mut conn = options.connect().await?;
-            conn.execute("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")
-                .await?;
-            connections.push(Arc::new(tokio::sync::Mutex::new(conn)));
-        }
+/// Read-only SQLite connections used on the caller's thread, one at a time each.
+#[derive(Debug)]
+struct LocalReaders {
+    connections: Vec<std::sync::Mutex<rusqlite::Connection>>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl LocalReaders {
+    fn open(file: &str, count: u32) -> Result<Self, StorageError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connections = (0..count.max(1))
+            .map(|_| {
+                let conn = rusqlite::Connection::open_with_flags(file, flags)?;
+                conn.busy_timeout(Duration::from_secs(5))?;
+                Ok(std::sync::Mutex::new(conn))
+            })
+            .collect::<Result<_, rusqlite::Error>>()?;
         Ok(Self {
             connections,
             next: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
-    /// A free connection if there is one (starting from the next in turn), else the next in
-    /// turn once it is free.
-    async fn take(&self) -> tokio::sync::OwnedMutexGuard<sqlx::AnyConnection> {
+    /// Runs `read` with a free connection (starting from the next in turn), else waits for the
+    /// next in turn (held for microseconds by another thread).
+    fn with<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
         let n = self.connections.len();
         let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % n;
         for i in 0..n {
-            if let Ok(guard) = self.connections[(start + i) % n].clone().try_lock_owned() {
-                return guard;
+            if let Ok(conn) = self.connections[(start + i) % n].try_lock() {
+                return read(&conn);
             }
         }
-        self.connections[start].clone().lock_owned().await
+        // A poisoned lock only means a reader panicked; the connection itself is sound.
+        let conn = self.connections[start]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        read(&conn)
     }
 }
 

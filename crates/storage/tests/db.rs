@@ -139,11 +139,27 @@ async fn tasks_starting_at_once_migrate_the_same_database_safely() {
     }
 }
 
-#[tokio::test]
-async fn reads_see_every_committed_write_and_cannot_write_on_sqlite() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_now_see_every_committed_write_and_cannot_write() {
+    use odmu_storage::rusqlite::OptionalExtension as _;
     let test_db = TestDatabase::new().await;
     let db = Db::connect(test_db.url(), 5).await.unwrap();
     db.migrate(&migrations()).await.unwrap();
+    let value_of = |db: &Db, name: String| {
+        db.read_now(move |c| {
+            c.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()
+        })
+    };
+    if db.backend() == odmu_storage::Backend::Postgres {
+        assert!(
+            value_of(&db, "c0".into()).is_none(),
+            "only a SQLite file reads now"
+        );
+        return;
+    }
     let mut readers = tokio::task::JoinSet::new();
     for i in 0..20_i64 {
         sqlx::query("INSERT INTO counters (name, value) VALUES ($1, $2)")
@@ -152,31 +168,24 @@ async fn reads_see_every_committed_write_and_cannot_write_on_sqlite() {
             .execute(db.pool())
             .await
             .unwrap();
-        // Right after the commit, every read connection (taken concurrently) sees the row.
+        // Right after the commit, 8 reads on 4 threads at once (more than the kept
+        // connections) each see the row.
         for _ in 0..8 {
             let db = db.clone();
             readers.spawn(async move {
-                let value: Option<i64> =
-                    sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
-                        .bind(format!("c{i}"))
-                        .fetch_optional(&mut *db.read().await.unwrap())
-                        .await
-                        .unwrap();
-                assert_eq!(value, Some(i));
+                let read = value_of(&db, format!("c{i}")).expect("a SQLite file");
+                assert_eq!(read.unwrap(), Some(i));
             });
         }
         while let Some(done) = readers.join_next().await {
             done.unwrap();
         }
     }
-    let write = sqlx::query("DELETE FROM counters")
-        .execute(&mut *db.read().await.unwrap())
-        .await;
-    match db.backend() {
-        // The kept SQLite readers are query_only.
-        odmu_storage::Backend::Sqlite => assert!(write.is_err(), "a reader wrote"),
-        odmu_storage::Backend::Postgres => assert!(write.is_ok()),
-    }
+    let write = db.read_now(|c| c.execute("DELETE FROM counters", []));
+    assert!(write.expect("a SQLite file").is_err(), "a reader wrote");
     db.close().await;
-    assert!(db.read().await.is_err(), "read after close");
+    assert!(
+        value_of(&db, "c0".into()).unwrap().is_err(),
+        "read after close"
+    );
 }

@@ -1,6 +1,6 @@
 //! odmu_auth's queries. Rows map through small structs of portable types (DESIGN.md §6).
 
-use odmu_storage::{Db, StorageError, sqlx};
+use odmu_storage::{Db, StorageError, rusqlite, sqlx};
 use sqlx::FromRow;
 use tracing::instrument;
 
@@ -34,24 +34,59 @@ pub(crate) async fn insert_user(db: &Db, user: &UserRow) -> Result<bool, Storage
 
 const USER_COLUMNS: &str = "id, email, password_hash, role, created_at_ms";
 
+impl UserRow {
+    /// The row of a [`Db::read_now`] query selecting [`USER_COLUMNS`].
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let role: String = row.get(3)?;
+        Ok(Self {
+            id: row.get(0)?,
+            email: row.get(1)?,
+            password_hash: row.get(2)?,
+            role: role.parse().map_err(|e: odmu_authn::UnknownRole| {
+                rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, e.into())
+            })?,
+            created_at_ms: row.get(4)?,
+        })
+    }
+}
+
+/// The one account `column` (an indexed, unique column) names, read on the calling thread
+/// when the database is a SQLite file ([`Db::read_now`]).
+fn user_now(db: &Db, column: &str, value: &str) -> Option<Result<Option<UserRow>, StorageError>> {
+    use rusqlite::OptionalExtension as _;
+    db.read_now(|conn| {
+        conn.prepare_cached(&format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE {column} = ?1"
+        ))?
+        .query_row([value], UserRow::from_sqlite)
+        .optional()
+    })
+}
+
 /// The account with this (normalised) email.
 #[instrument(skip_all)]
 pub(crate) async fn user_by_email(db: &Db, email: &str) -> Result<Option<UserRow>, StorageError> {
+    if let Some(found) = user_now(db, "email", email) {
+        return found;
+    }
     Ok(sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
     ))
     .bind(email)
-    .fetch_optional(&mut *db.read().await?)
+    .fetch_optional(db.pool())
     .await?)
 }
 
 /// The account with this id.
 #[instrument(skip_all)]
 pub(crate) async fn user_by_id(db: &Db, id: &str) -> Result<Option<UserRow>, StorageError> {
+    if let Some(found) = user_now(db, "id", id) {
+        return found;
+    }
     Ok(
         sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&mut *db.read().await?)
+            .fetch_optional(db.pool())
             .await?,
     )
 }
