@@ -2,7 +2,7 @@
 //!
 //! jemalloc rather than glibc's malloc: a short request allocates and frees a few hundred small
 //! blocks, and glibc's malloc/free took about a seventh of `GET /auth/v1/me`'s CPU; with jemalloc
-//! the same load runs about a fifth faster (README, "Token verification"). Its settings keep
+//! the same load runs about a fifth faster (README, "Figures", odmu_auth). Its settings keep
 //! memory small on a Fargate task of a quarter or half vCPU: two arenas (not four per CPU), freed
 //! pages handed back to the system after a second rather than ten.
 
