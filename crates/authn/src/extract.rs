@@ -121,6 +121,13 @@ pub struct Auth<R: Roles> {
     _roles: PhantomData<R>,
 }
 
+impl<R: Roles> Auth<R> {
+    /// The caller's account id as `T` (`RiderId`, `DriverId`, ...); `None` for a service.
+    pub fn account<T: From<uuid::Uuid>>(&self) -> Option<T> {
+        (self.claims.role != Role::Service).then(|| self.account.into())
+    }
+}
+
 impl Auth<roles::Rider> {
     /// The calling rider's account id.
     pub fn rider(&self) -> RiderId {

@@ -32,36 +32,18 @@ use tokio::net::TcpListener;
 pub use utoipa_axum::router::OpenApiRouter;
 pub use utoipa_axum::routes;
 
-/// How every service answers a failed database operation: a database that cannot be reached
-/// (pool timeout, closed pool, broken connection) is a 503 with `Retry-After: 1`, which callers
-/// and the outbox retry; anything else is a 500, logged.
+/// How every service answers a failed database operation: a database that cannot serve it
+/// now ([`StorageError::is_unavailable`]) is a 503 with `Retry-After: 1`, which callers and the
+/// outbox retry; anything else is a 500, logged.
 pub fn storage_problem(error: &StorageError) -> odmu_http::Problem {
-    use odmu_storage::rusqlite::ErrorCode;
-    use odmu_storage::sqlx::Error as Sqlx;
-    let busy = |e: &odmu_storage::rusqlite::Error| {
-        matches!(
-            e.sqlite_error_code(),
-            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
-        )
-    };
-    match error {
-        StorageError::Sqlx(Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::Io(_)) => {
-            tracing::warn!(error = %error, "database unavailable");
-            odmu_http::Problem::unavailable("The database is not available right now; retry.")
-                .with_header(
-                    axum::http::header::RETRY_AFTER,
-                    axum::http::HeaderValue::from_static("1"),
-                )
-        }
-        StorageError::Sqlite(e) if busy(e) => {
-            tracing::warn!(error = %error, "database busy");
-            odmu_http::Problem::unavailable("The database is busy right now; retry.").with_header(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
-            )
-        }
-        other => odmu_http::Problem::internal(other),
+    if !error.is_unavailable() {
+        return odmu_http::Problem::internal(error);
     }
+    tracing::warn!(error = %error, "database unavailable");
+    odmu_http::Problem::unavailable("The database is not available right now; retry.").with_header(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("1"),
+    )
 }
 
 /// Any error a service's own start-up work can fail with.

@@ -178,6 +178,24 @@ pub enum StorageError {
     Sqlite(#[from] rusqlite::Error),
 }
 
+impl StorageError {
+    /// Whether the database could not serve the call right now (unreachable, pool exhausted or
+    /// closed, a SQLite file busy past its timeout), so retrying later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode;
+        match self {
+            Self::Sqlx(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => true,
+            Self::Sqlite(e) => matches!(
+                e.sqlite_error_code(),
+                Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
+    }
+}
+
 /// The calling crate's migrations (`migrations/sqlite` and `migrations/postgres` beside its
 /// `Cargo.toml`), embedded once: `fn migrations() -> &'static Migrations { migrations!() }`.
 #[macro_export]
@@ -227,6 +245,10 @@ pub struct Db {
 /// How many connections a SQLite file keeps for [`Db::read_now`].
 const SQLITE_READERS: u32 = 4;
 
+/// How long a SQLite connection waits for a lock before answering "busy" (the pool's
+/// connections set the same 5000 ms with a PRAGMA).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A transaction that will write (see [`Db::begin_write`]); it rolls back if dropped.
 pub struct WriteTx {
     tx: Transaction<'static, sqlx::Any>,
@@ -265,16 +287,15 @@ fn sqlite_url(url: &str) -> (String, Option<String>) {
 
 impl Db {
     /// Opens a pool on `url`. SQLite: the file and its folder are created, the file switched to
-    /// WAL once, `synchronous=NORMAL` set on every connection. Fails fast if the database is unreachable.
+    /// WAL once, `synchronous=NORMAL` set on every connection. Fails fast if the database is
+    /// unreachable.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StorageError> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = Backend::of_url(url).ok_or(StorageError::UnsupportedUrl)?;
-        let mut migrate_lock: Option<std::path::PathBuf> = None;
         let mut sqlite_file: Option<String> = None;
         let url = match backend {
             Backend::Sqlite => {
                 let (url, file) = sqlite_url(url);
-                migrate_lock = file.as_ref().map(|f| format!("{f}.migrate-lock").into());
                 sqlite_file.clone_from(&file);
                 if let Some(parent) = file
                     .as_deref()
@@ -289,6 +310,9 @@ impl Db {
             Backend::Postgres => url.to_owned(),
         };
         let options: AnyConnectOptions = url.parse()?;
+        let migrate_lock: Option<std::path::PathBuf> = sqlite_file
+            .as_ref()
+            .map(|f| format!("{f}.migrate-lock").into());
         if let Some(lock) = &migrate_lock {
             // WAL is kept in the file, so it is set once, not per connection. Connections that
             // switch a fresh file at the same time each hold a read lock and want the write lock:
@@ -461,7 +485,7 @@ impl LocalReaders {
         let connections = (0..count.max(1))
             .map(|_| {
                 let conn = rusqlite::Connection::open_with_flags(file, flags)?;
-                conn.busy_timeout(Duration::from_secs(5))?;
+                conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
                 Ok(std::sync::Mutex::new(conn))
             })
             .collect::<Result<_, rusqlite::Error>>()?;

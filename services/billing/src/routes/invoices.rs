@@ -95,14 +95,18 @@ impl From<InvoiceRow> for Invoice {
     }
 }
 
+/// A path's invoice id in the stored (canonical) form; text that is not a UUID names no invoice.
+pub fn invoice_id(text: &str) -> Result<String, Error> {
+    Ok(odmu_ids::parse(text)
+        .ok_or(Error::InvoiceNotFound)?
+        .to_string())
+}
+
 /// The invoice `id` if `claims` may see it: an admin any, a rider their own. Anything else,
 /// including an id that is not a UUID, is "not found" (another rider's invoice must not be
 /// told apart from a missing one).
 pub async fn visible(state: &AppState, claims: &Claims, id: &str) -> Result<InvoiceRow, Error> {
-    let id = odmu_ids::parse(id)
-        .ok_or(Error::InvoiceNotFound)?
-        .to_string();
-    let row = store::invoices::get(state.db(), &id)
+    let row = store::invoices::get(state.db(), &invoice_id(id)?)
         .await?
         .ok_or(Error::InvoiceNotFound)?;
     if claims.role == Role::Admin || row.rider_id == canonical_sub(claims) {

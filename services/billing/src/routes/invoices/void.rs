@@ -5,7 +5,7 @@ use odmu_authn::{Auth, roles};
 use odmu_http::{Json, Path, Problem, responses};
 use odmu_storage::now_millis;
 
-use super::{Invoice, status_of};
+use super::{Invoice, invoice_id, status_of};
 use crate::domain::ledger::Transaction;
 use crate::ledger::{self, Link};
 use crate::{AppState, Error, store};
@@ -31,9 +31,7 @@ pub async fn handler(
     _auth: Auth<roles::Admin>,
     Path(id): Path<String>,
 ) -> Result<Json<Invoice>, Error> {
-    let id = odmu_ids::parse(&id)
-        .ok_or(Error::InvoiceNotFound)?
-        .to_string();
+    let id = invoice_id(&id)?;
     let now = now_millis();
     let void_id = ledger::new_id();
     let mut tx = state.db().begin_write().await?;

@@ -143,9 +143,8 @@ fn check(input: &QuoteInput, auth: &Auth<roles::RiderOrService>) -> Result<(Ride
     if let Some(dropoff) = &input.dropoff {
         dropoff.check("dropoff", &mut fields);
     }
-    // A person quotes for themself: their subject is their account id (`Verifier::verify`
-    // refuses a person's token whose subject is not one).
-    let mut rider_id = RiderId::parse(&auth.claims.sub);
+    // A person quotes for themself; a service names the rider.
+    let mut rider_id: Option<RiderId> = auth.account();
     if auth.claims.role == Role::Service {
         fields.range_opt("demand_bps", input.demand_bps, 0, MAX_REQUEST_DEMAND_BPS);
         match input.rider_id.as_deref().map(RiderId::parse) {

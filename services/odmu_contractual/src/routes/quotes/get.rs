@@ -6,7 +6,7 @@ use odmu_http::{Json, Path, Problem, responses};
 
 use super::QuoteView;
 use crate::{AppState, Error, store};
-use odmu_ids::{QuoteId, RiderId};
+use odmu_ids::QuoteId;
 
 /// The quote `id`, expired or not (clients compare `expires_at`). A rider sees only their
 /// own quotes: another rider's is answered 404, as if it did not exist.
@@ -30,9 +30,7 @@ pub async fn handler(
         None => None,
     };
     found
-        .filter(|q| {
-            auth.claims.role != Role::Rider || Some(q.rider_id) == RiderId::parse(&auth.claims.sub)
-        })
+        .filter(|q| auth.claims.role != Role::Rider || Some(q.rider_id) == auth.account())
         .map(|q| Json(q.into()))
         .ok_or_else(|| Problem::not_found("No such quote.").into())
 }
