@@ -393,33 +393,48 @@ pub fn main<A: App>() -> ExitCode {
 /// `<binary> healthcheck`: GET the service's own `/health` on `PORT`; exit 0 when it answers
 /// 200, 1 otherwise. Container health checks run it, so images need no shell or curl.
 fn healthcheck(service: &Service, env: &Env) -> ExitCode {
-    use std::io::{Read as _, Write as _};
-    let probe = || -> std::io::Result<bool> {
-        let port = env
-            .port_or("PORT", service.port)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let timeout = Duration::from_secs(2);
-        let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_write_timeout(Some(timeout))?;
-        write!(
-            stream,
-            "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-            service.health_path()
-        )?;
-        let mut head = [0u8; 12];
-        stream.read_exact(&mut head)?;
-        Ok(head.starts_with(b"HTTP/1.1 200"))
+    let port = match env.port_or("PORT", service.port) {
+        Ok(port) => port,
+        Err(e) => {
+            eprintln!("{}: healthcheck: {e}", service.name);
+            return ExitCode::FAILURE;
+        }
     };
-    match probe() {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+    match probe_http(port, &service.health_path()) {
+        Ok(200) => ExitCode::SUCCESS,
+        Ok(status) => {
+            eprintln!("{}: healthcheck: answered {status}", service.name);
+            ExitCode::FAILURE
+        }
         Err(e) => {
             eprintln!("{}: healthcheck: {e}", service.name);
             ExitCode::FAILURE
         }
     }
+}
+
+/// One `GET path` to `127.0.0.1:port` with a 2 s budget per step; the answer's status code.
+/// What every image's health check runs (the images have no shell and no curl).
+pub fn probe_http(port: u16, path: &str) -> std::io::Result<u16> {
+    use std::io::{Read as _, Write as _};
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let timeout = Duration::from_secs(2);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )?;
+    // "HTTP/1.1 200": the status is the three digits after the first space.
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    std::str::from_utf8(&head)
+        .ok()
+        .filter(|h| h.starts_with("HTTP/1."))
+        .and_then(|h| h.get(9..12))
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other("the answer is not HTTP/1.x"))
 }
 
 async fn run<A: App>(config: RuntimeConfig, app_config: A::Config) -> Result<(), StartError> {

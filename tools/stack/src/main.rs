@@ -38,6 +38,9 @@ enum Command {
     Up,
     /// Run only the gateway, in front of the services at AUTH_URL, BILLING_URL, ... (compose).
     Gateway,
+    /// Exit 0 when a gateway answers HTTP on --gateway-port, 1 otherwise (the container's
+    /// health check: the image has no shell or curl).
+    Healthcheck,
     /// Run one service in this process, configured by the environment (what `up` starts).
     Service {
         /// The service's name, as in the service table (e.g. `billing`).
@@ -119,6 +122,7 @@ fn main() -> ExitCode {
             run()
         }
         Some(Command::Gateway) => run_async(odmu_stack::gateway_only(cli.gateway_port)),
+        Some(Command::Healthcheck) => gateway_healthcheck(cli.gateway_port),
         Some(Command::Load {
             gateway,
             riders,
@@ -173,6 +177,18 @@ fn main() -> ExitCode {
             postgres: cli.postgres,
             database_prefix: cli.database_prefix,
         })),
+    }
+}
+
+/// The load balancer has no health path of its own, and neither has its stand-in: the gateway
+/// is healthy when it answers HTTP at all (`/` is its own 404), whatever its targets' health.
+fn gateway_healthcheck(port: u16) -> ExitCode {
+    match odmu_runtime::probe_http(port, "/") {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("odmu healthcheck: gateway on port {port}: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -71,6 +71,35 @@ async fn the_standalone_gateway_routes_to_the_urls_in_the_service_variables() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// `odmu healthcheck`, the gateway image's HEALTHCHECK, on `port`: its exit code.
+async fn healthcheck(port: u16) -> Option<i32> {
+    Command::new(env!("CARGO_BIN_EXE_odmu"))
+        .arg("healthcheck")
+        .env("ODMU_GATEWAY_PORT", port.to_string())
+        .output()
+        .await
+        .unwrap()
+        .status
+        .code()
+}
+
+#[tokio::test]
+async fn the_gateway_images_healthcheck_follows_the_gateway_not_its_targets() {
+    let port = free_port();
+    assert_eq!(healthcheck(port).await, Some(1), "nothing listens yet");
+    // No service behind it is running: the gateway itself is still healthy, as an ALB is.
+    let (mut gateway, gw) = gateway(&[]).await;
+    let port: u16 = gw.rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(healthcheck(port).await, Some(0));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(gateway.id().unwrap() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    gateway.wait().await.unwrap();
+    assert_eq!(healthcheck(port).await, Some(1), "stopped");
+}
+
 #[tokio::test]
 async fn internal_and_metrics_paths_are_404_at_the_gateway_exactly_as_the_listener_rules_say() {
     let billing = TestApp::spawn::<billing::Billing>().await;
