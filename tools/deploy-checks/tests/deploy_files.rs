@@ -62,6 +62,8 @@ fn compose_services_ports_health_checks_and_databases_agree_with_the_table() {
         assert!(!svc.is_badvalue(), "{} is in compose.yaml", s.name);
         let port = s.port.to_string();
         assert_eq!(svc["build"]["args"]["SERVICE"].as_str(), Some(s.name));
+        // The pipeline's build job passes PACKAGES=$SERVICE: compose builds the same image.
+        assert_eq!(svc["build"]["args"]["PACKAGES"].as_str(), Some(s.name));
         assert_eq!(
             svc["build"]["args"]["PORT"].as_str(),
             Some(port.as_str()),
@@ -188,4 +190,46 @@ fn the_release_build_and_the_database_init_cover_every_service() {
     }
     assert!(dockerfile.contains("./docker/build-release.sh"));
     assert!(dockerfile.contains("EXPOSE ${PORT}"));
+}
+
+#[test]
+fn compose_stops_jaeger_last_and_checks_postgres_and_the_gateway_as_they_serve() {
+    let doc = compose();
+    let services = &doc["services"];
+    // Compose stops in reverse start order: whatever exports traces depends on Jaeger, or its
+    // exporter waits out its timeout on every `down`.
+    for name in SERVICES.iter().map(host).chain(["gateway".to_owned()]) {
+        assert_eq!(
+            services[name.as_str()]["depends_on"]["jaeger"]["condition"].as_str(),
+            Some("service_started"),
+            "{name} depends on jaeger"
+        );
+    }
+    // The init scripts run on a server listening on the Unix socket only: a check over the
+    // socket passes before the databases exist.
+    let pg = strings(&services["postgres"]["healthcheck"]["test"]);
+    assert!(
+        pg.windows(2).any(|w| w[0] == "-h" && w[1] == "127.0.0.1"),
+        "postgres is checked over TCP: {pg:?}"
+    );
+    // The gateway image's HEALTHCHECK (`odmu healthcheck`), not disabled.
+    let gw = &services["gateway"]["healthcheck"];
+    assert!(gw["disable"].is_badvalue(), "the gateway is health checked");
+    assert_eq!(
+        strings(&gw["test"]),
+        ["CMD", "/usr/local/bin/service", "healthcheck"]
+    );
+}
+
+#[test]
+fn the_dockerfile_builds_offline_with_the_engines_own_frontend() {
+    let dockerfile = repo_file("docker/Dockerfile");
+    // A `# syntax=` line makes BuildKit pull a frontend image before anything else: a builder
+    // without registry access (or a registry outage) fails before the first step.
+    assert!(
+        !dockerfile
+            .lines()
+            .any(|l| l.trim_start().to_ascii_lowercase().starts_with("# syntax=")),
+        "no syntax directive"
+    );
 }
