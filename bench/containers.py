@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Container figures that can be measured without a Docker engine: each release binary's size
-(stripped, as the image holds it) and gzip-compressed (as a registry stores the layer), and each
-service's idle memory under compose's environment (JSON logs, OTLP export on, PostgreSQL).
+"""Each release binary's size (stripped, as the image holds it) and gzip-compressed (as a
+registry stores the layer), and each service's idle memory under compose's environment (JSON
+logs, OTLP export on, PostgreSQL), on the host. The images' own sizes are measured by
+.ci/containers.py on every CI run.
 
     ./docker/build-release.sh
     python3 bench/containers.py    # needs PostgreSQL on 127.0.0.1:5432 (trust, user postgres)
