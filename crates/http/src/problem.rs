@@ -245,7 +245,7 @@ fn named_field(message: &str) -> Option<&str> {
     rest.split('`').next().filter(|name| !name.is_empty())
 }
 
-fn body_problem(status: StatusCode, text: String) -> Problem {
+pub(crate) fn body_problem(status: StatusCode, text: String) -> Problem {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         Problem::new(status).with_detail(format!(
             "The body is larger than the limit of {} bytes.",

@@ -156,6 +156,7 @@ pub fn init(service: &str, config: &TelemetryConfig) -> Result<Telemetry, Teleme
             .with(
                 tracing_subscriber::fmt::layer()
                     .compact()
+                    .fmt_fields(escaped_fields())
                     .with_ansi(std::io::stdout().is_terminal())
                     .with_target(false),
             )
@@ -163,6 +164,45 @@ pub fn init(service: &str, config: &TelemetryConfig) -> Result<Telemetry, Teleme
     };
     result.map_err(|e| TelemetryError::AlreadyInstalled(e.to_string()))?;
     Ok(Telemetry { provider })
+}
+
+/// The text format's fields with every control character escaped (`\n`, `\u{0}`), so a value
+/// that came from a request (a client id, a path) can never start a forged line or reach a
+/// terminal raw. The JSON format escapes them by itself.
+pub fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + 'static {
+    use tracing_subscriber::field::MakeExt as _;
+    tracing_subscriber::fmt::format::debug_fn(
+        |w: &mut tracing_subscriber::fmt::format::Writer<'_>,
+         field: &tracing::field::Field,
+         value: &dyn std::fmt::Debug| {
+            use std::fmt::Write as _;
+            if field.name() != "message" {
+                write!(w, "{field}=")?;
+            }
+            write!(Escaping(w), "{value:?}")
+        },
+    )
+    .delimited(" ")
+}
+
+/// Writes through to `W` with control characters escaped.
+struct Escaping<W>(W);
+
+impl<W: std::fmt::Write> std::fmt::Write for Escaping<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        for part in s.split_inclusive(char::is_control) {
+            match part.char_indices().last() {
+                Some((i, c)) if c.is_control() => {
+                    self.0.write_str(&part[..i])?;
+                    for e in c.escape_default() {
+                        self.0.write_char(e)?;
+                    }
+                }
+                _ => self.0.write_str(part)?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The server span of one request, named by the matched route (`GET /billing/v1/invoices/{id}`)
@@ -248,6 +288,41 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> Env {
         Env::from_pairs(pairs.iter().copied())
+    }
+
+    /// Finding: a newline in a client id wrote a second, forged log line in the text format,
+    /// and NUL went out raw.
+    #[test]
+    fn the_text_format_escapes_controls_in_every_field() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Buffer(Arc<Mutex<Vec<u8>>>);
+        impl std::io::Write for Buffer {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .compact()
+            .fmt_fields(escaped_fields())
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let forged = "svc\n2026-01-01T00:00:00Z  INFO admin logged in\u{0}";
+            tracing::info!(client_id = %forged, debug = ?forged, "token asked by {forged}");
+        });
+        let out = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(!out.contains('\0'), "{out}");
+        assert!(out.contains("client_id=svc\\n2026"), "{out}");
+        assert!(out.contains("token asked by svc\\n"), "{out}");
     }
 
     #[test]

@@ -151,6 +151,83 @@ pub async fn request_id_is_echoed_or_generated<A: App>() {
     // Errors carry it too.
     let res = app.http.get(app.raw_url("/nowhere")).send().await.unwrap();
     assert!(res.headers().contains_key("x-request-id"));
+    // Finding: any id was echoed and logged verbatim, up to 8000 characters. One too long,
+    // or outside A-Z a-z 0-9 . _ : -, is replaced by a generated one.
+    for unsafe_id in [
+        "x".repeat(129),
+        "<script>alert(1)</script>".to_owned(),
+        "a b".to_owned(),
+    ] {
+        let res = app
+            .http
+            .get(&url)
+            .header("x-request-id", &unsafe_id)
+            .send()
+            .await
+            .unwrap();
+        let echoed = res.headers()["x-request-id"].to_str().unwrap();
+        assert_eq!(
+            echoed.len(),
+            36,
+            "{unsafe_id:?} replaced by a UUID: {echoed}"
+        );
+    }
+}
+
+/// Finding: a body shorter than its `Content-Length` got 503 when the request timed out; it
+/// is the client's 408. And control characters in any JSON string are a 422 naming the field.
+pub async fn truncated_bodies_are_408_and_control_characters_422<A: App>() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let identity = crate::TestIdentity::start().await;
+    let app = TestApp::spawn_with::<A>(
+        &identity,
+        &[("REQUEST_TIMEOUT_MS", "300")],
+        Some(echo_route(A::SERVICE.prefix)),
+    )
+    .await;
+    let path = format!("{}/v1/conformance/echo", A::SERVICE.prefix);
+    let authority = app.base_url.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100\r\n\r\n{{\"text\":"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 12];
+    tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut answer))
+        .await
+        .expect("an answer before the client gives up")
+        .unwrap();
+    assert_eq!(
+        &answer,
+        b"HTTP/1.1 408",
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    let url = app.raw_url(&path);
+    for text in [r"\u0000abc", r"line\u001b[31m", r"\u0085"] {
+        let res = app
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(format!(r#"{{"text":"{text}"}}"#))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_problem(res, 422).await;
+        assert_eq!(body["errors"][0]["field"], "text", "{text}");
+    }
+    // Lines and tabs are text.
+    let res = app
+        .http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(r#"{"text":"two\nlines\tand a tab"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 }
 
 /// Paths outside the service's routes are 404 problem+json; a wrong method is 405.
@@ -383,6 +460,10 @@ macro_rules! conformance_tests {
         #[tokio::test]
         async fn oversized_malformed_and_mistyped_bodies_are_4xx_problem_json() {
             $crate::checks::bad_bodies_are_4xx_problems::<$app>().await;
+        }
+        #[tokio::test]
+        async fn truncated_bodies_are_408_and_control_characters_422() {
+            $crate::checks::truncated_bodies_are_408_and_control_characters_422::<$app>().await;
         }
         #[tokio::test]
         async fn sigterm_turns_readiness_503_drains_and_exits_zero() {
