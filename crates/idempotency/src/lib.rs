@@ -246,7 +246,14 @@ where
         let odmu_http::Json(body) = odmu_http::Json::<T>::from_request(request, &())
             .await
             .map_err(IntoResponse::into_response)?;
-        let scope = format!("{sub} {} {}", parts.method, parts.uri.path());
+        // Paths name resources by ids that read the same in any case (UUIDs); routes are
+        // lower case. So the scope is the lower-case path: `/INVOICES/ABC...` and
+        // `/invoices/abc...` are one resource and one key.
+        let scope = format!(
+            "{sub} {} {}",
+            parts.method,
+            parts.uri.path().to_ascii_lowercase()
+        );
         let fingerprint = fingerprint(&parts.method, &bytes);
         claim(&kit, &scope, &key, &fingerprint).await?;
         Ok(Self {

@@ -80,6 +80,17 @@ async fn create(
         .await
 }
 
+/// The same write under a resource named in the path (as `/invoices/{id}/payments`).
+#[utoipa::path(post, path = "/v1/accounts/{id}/writes",
+    params(("id" = String, Path)), responses((status = 201, body = Written)))]
+async fn create_in(
+    state: State<WriterState>,
+    auth: Auth<roles::Rider>,
+    request: Idempotent<NewWrite>,
+) -> axum::response::Response {
+    create(state, auth, request).await
+}
+
 static MIGRATIONS: Migrations = Migrations {
     sqlite: sqlx::migrate!("tests/migrations/sqlite"),
     postgres: sqlx::migrate!("tests/migrations/postgres"),
@@ -109,7 +120,9 @@ impl App for Writer {
     }
 
     fn routes() -> OpenApiRouter<WriterState> {
-        OpenApiRouter::new().routes(routes!(create))
+        OpenApiRouter::new()
+            .routes(routes!(create))
+            .routes(routes!(create_in))
     }
 
     fn workers(state: &WriterState) -> Vec<Worker> {
@@ -138,6 +151,35 @@ async fn write(
         call = call.idempotency_key(key);
     }
     call.send().await
+}
+
+/// Finding: the scope was the raw path, so the same resource spelled with an upper-case id was
+/// a new scope, and the same key executed twice.
+#[tokio::test]
+async fn a_key_is_scoped_to_the_resource_however_its_id_is_spelled() {
+    let app = TestApp::spawn::<Writer>().await;
+    let rider = app.rider();
+    let id = "5f0c3a1e-7d2b-4c8e-9a6f-1b2c3d4e5f60";
+    let at = |id: &str| format!("/v1/accounts/{id}/writes");
+    let first = app
+        .post(&at(&id.to_uppercase()))
+        .as_(&rider)
+        .json(&json!({"amount": 7}))
+        .idempotency_key("k-case")
+        .send()
+        .await
+        .expect(201);
+    let again = app
+        .post(&at(id))
+        .as_(&rider)
+        .json(&json!({"amount": 7}))
+        .idempotency_key("k-case")
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(again.header("idempotency-replayed"), Some("true"));
+    assert_eq!(again.body, first.body);
+    assert_eq!(writes(app.db()).await, 1);
 }
 
 #[tokio::test]
