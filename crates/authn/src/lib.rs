@@ -98,8 +98,11 @@ impl TryFrom<String> for Role {
 pub struct Claims {
     /// Issuer (checked against `AUTH_ISSUER`).
     pub iss: String,
-    /// Audience (checked against `AUTH_AUDIENCE`).
-    pub aud: String,
+    /// Audience: `AUTH_AUDIENCE` for a person's token; for a service's, the names of the
+    /// services it calls (`odmu_topology`), so it opens only theirs. One string or an array
+    /// on the wire (RFC 7519 §4.1.3).
+    #[serde(with = "audience")]
+    pub aud: Vec<String>,
     /// Subject: a user id, or a service name for service tokens.
     pub sub: String,
     /// The bearer's role.
@@ -118,12 +121,26 @@ pub struct Claims {
 }
 
 impl Claims {
+    /// The audience of the service `name`'s tokens: the services it calls, `None` for a name
+    /// the service table does not know (which gets no token).
+    pub fn service_audience(name: &str) -> Option<Vec<String>> {
+        odmu_topology::by_name(name).map(|s| s.calls.iter().map(|c| (*c).to_owned()).collect())
+    }
+
+    /// Claims of the service `name`'s token, for the services it calls; `None` for a name the
+    /// service table does not know.
+    pub fn for_service(issuer: &str, name: &str, ttl: Duration) -> Option<Self> {
+        let mut claims = Self::new(issuer, "", name, Role::Service, ttl);
+        claims.aud = Self::service_audience(name)?;
+        Some(claims)
+    }
+
     /// Claims for `sub` in `role`, valid from now for `ttl`, with a fresh `jti`.
     pub fn new(issuer: &str, audience: &str, sub: &str, role: Role, ttl: Duration) -> Self {
         let now = unix_now();
         Self {
             iss: issuer.to_owned(),
-            aud: audience.to_owned(),
+            aud: vec![audience.to_owned()],
             sub: sub.to_owned(),
             role,
             iat: now,
@@ -131,6 +148,32 @@ impl Claims {
             exp: now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)),
             jti: uuid::Uuid::new_v4().to_string(),
         }
+    }
+}
+
+/// `aud` as RFC 7519 allows it: one string, or an array of them.
+mod audience {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+
+    pub(super) fn serialize<S: Serializer>(aud: &[String], s: S) -> Result<S::Ok, S::Error> {
+        match aud {
+            [one] => one.serialize(s),
+            many => many.serialize(s),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        Ok(match OneOrMany::deserialize(d)? {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        })
     }
 }
 
@@ -149,8 +192,14 @@ pub struct AuthConfig {
     pub auth_url: String,
     /// `AUTH_ISSUER` (default `odmu`): the only accepted `iss`.
     pub issuer: String,
-    /// `AUTH_AUDIENCE` (default `odmu`): the required `aud`.
+    /// `AUTH_AUDIENCE` (default `odmu`): the `aud` a person's token must carry.
     pub audience: String,
+    /// The service this verifier guards: a service's token must name it in `aud` (set by the
+    /// runtime; `None` accepts no service token).
+    pub service: Option<String>,
+    /// `AUTH_MAX_TOKEN_LIFETIME_S` (default 3600): a token whose `exp` is further ahead than
+    /// this is refused, however it was signed (access tokens live 15 minutes).
+    pub max_lifetime: Duration,
     /// `AUTH_ALGORITHMS` (default `EdDSA`): accepted `alg`s, comma-separated; asymmetric only.
     pub algorithms: Vec<Algorithm>,
     /// `AUTH_JWKS_MIN_REFRESH_MS` (default 5000): the least time between two JWKS fetches.
@@ -173,6 +222,8 @@ impl AuthConfig {
             auth_url: env.http_url_or("AUTH_URL", "http://127.0.0.1:3003")?,
             issuer: env.string_or("AUTH_ISSUER", "odmu"),
             audience: env.string_or("AUTH_AUDIENCE", "odmu"),
+            service: None,
+            max_lifetime: Duration::from_secs(env.parse_or("AUTH_MAX_TOKEN_LIFETIME_S", 3600)?),
             algorithms,
             jwks_min_refresh: env.millis_or("AUTH_JWKS_MIN_REFRESH_MS", Duration::from_secs(5))?,
             jwks_max_age: env.millis_or("AUTH_JWKS_MAX_AGE_MS", Duration::from_secs(600))?,
@@ -348,7 +399,11 @@ impl Verifier {
         }
         let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&config.issuer]);
-        validation.set_audience(&[&config.audience]);
+        // Either audience passes here; which one the token needs depends on its role, below.
+        match &config.service {
+            Some(service) => validation.set_audience(&[&config.audience, service]),
+            None => validation.set_audience(&[&config.audience]),
+        }
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = config.leeway.as_secs();
@@ -369,6 +424,20 @@ impl Verifier {
         // A person's subject is their account id, which every service keys its rows by
         // (`odmu_ids`); a service token's is the service's name.
         if claims.role != Role::Service && odmu_ids::parse(&claims.sub).is_none() {
+            return Err(AuthError::Invalid);
+        }
+        // A service's token opens only the services it calls; a person's, the platform's.
+        let needed = match claims.role {
+            Role::Service => config.service.as_deref(),
+            _ => Some(config.audience.as_str()),
+        };
+        if !needed.is_some_and(|aud| claims.aud.iter().any(|a| a == aud)) {
+            return Err(AuthError::Invalid);
+        }
+        // However it was signed, no token lives longer than the longest odmu_auth issues.
+        let max =
+            i64::try_from((config.max_lifetime + config.leeway).as_secs()).unwrap_or(i64::MAX);
+        if claims.exp.saturating_sub(unix_now()) > max {
             return Err(AuthError::Invalid);
         }
         Ok(claims)

@@ -89,6 +89,8 @@ async fn fixture_with(adjust: impl FnOnce(&mut AuthConfig)) -> Fixture {
         auth_url.as_str(),
     )]))
     .unwrap();
+    // The app below plays billing, as the runtime configures each service's verifier.
+    config.service = Some("billing".to_owned());
     adjust(&mut config);
     let verifier = Verifier::new(config);
     let app = Router::new()
@@ -359,8 +361,54 @@ async fn a_persons_subject_must_be_an_account_id_and_a_services_is_its_name() {
         assert_eq!(f.me(&sign(&f.key, &c)).await, 401, "{role} {sub:?}");
     }
     let mut service = claims("service");
-    service["sub"] = json!("billing");
+    service["sub"] = json!("driver_api");
+    service["aud"] = json!(["odmu_contractual", "billing", "odmu_auth"]);
     assert_eq!(f.me(&sign(&f.key, &service)).await, 200);
+}
+
+/// Finding: every token had `aud: odmu`, so any service's credentials opened every
+/// service's internal endpoints. A service's token now names the services it calls.
+#[tokio::test]
+async fn a_services_token_opens_only_the_services_it_calls() {
+    let f = fixture(Duration::from_secs(5)).await;
+    // billing calls contractual, never itself: its own token does not open billing.
+    let mut billing = claims("service");
+    billing["sub"] = json!("billing");
+    billing["aud"] = json!(["odmu_contractual", "odmu_auth"]);
+    assert_eq!(f.me(&sign(&f.key, &billing)).await, 401);
+    // The platform-wide audience is a person's, never a service's.
+    billing["aud"] = json!("odmu");
+    assert_eq!(f.me(&sign(&f.key, &billing)).await, 401);
+    // And a person's token needs the platform's audience, not a service's name.
+    let mut rider = claims("rider");
+    rider["aud"] = json!("billing");
+    assert_eq!(f.me(&sign(&f.key, &rider)).await, 401);
+    // What odmu_auth issues: driver_api calls billing.
+    let issued =
+        odmu_authn::Claims::for_service("odmu", "driver_api", Duration::from_secs(900)).unwrap();
+    assert!(issued.aud.iter().any(|a| a == "billing"));
+    assert_eq!(f.me(&f.key.sign(&issued).unwrap()).await, 200);
+    assert_eq!(
+        odmu_authn::Claims::for_service("odmu", "billing", Duration::from_secs(900))
+            .unwrap()
+            .aud,
+        ["odmu_contractual", "odmu_auth"]
+    );
+    assert!(odmu_authn::Claims::for_service("odmu", "mallory", Duration::from_secs(900)).is_none());
+}
+
+/// Finding: the verifier accepted any `exp` (a token expiring in 2100 passed).
+#[tokio::test]
+async fn a_token_living_longer_than_any_odmu_auth_issues_is_refused() {
+    let f = fixture(Duration::from_secs(5)).await;
+    let mut forever = claims("rider");
+    forever["exp"] = json!(4_102_444_800_i64); // 2100-01-01
+    assert_eq!(f.me(&sign(&f.key, &forever)).await, 401);
+    let mut hour = claims("rider");
+    hour["exp"] = json!(now() + 3600);
+    assert_eq!(f.me(&sign(&f.key, &hour)).await, 200, "the longest allowed");
+    hour["exp"] = json!(now() + 3600 + 60);
+    assert_eq!(f.me(&sign(&f.key, &hour)).await, 401);
 }
 
 #[tokio::test]

@@ -182,7 +182,10 @@ impl RuntimeConfig {
             listen: SocketAddr::new(host, port),
             server: ServerConfig::from_env(env)?,
             storage: StorageConfig::from_env(env, &default_db)?,
-            auth: AuthConfig::from_env(env)?,
+            auth: AuthConfig {
+                service: Some(service.name.to_owned()),
+                ..AuthConfig::from_env(env)?
+            },
             telemetry: TelemetryConfig::from_env(env)?,
             db_patience: env.millis_or("DATABASE_CONNECT_PATIENCE_MS", Duration::from_secs(30))?,
             service_tokens: ServiceTokenConfig::from_env(env)?,

@@ -68,8 +68,10 @@ impl TestIdentity {
                     let body = json!({"error": "invalid_client"});
                     return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
                 }
-                let claims =
-                    Claims::new(ISSUER, AUDIENCE, &form.client_id, Role::Service, ACCESS_TTL);
+                let Some(claims) = Claims::for_service(ISSUER, &form.client_id, ACCESS_TTL) else {
+                    let body = json!({"error": "invalid_client"});
+                    return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+                };
                 let token = signer.sign(&claims).expect("signing");
                 axum::Json(json!({"access_token": token, "token_type": "Bearer",
                                   "expires_in": ACCESS_TTL.as_secs()}))
@@ -95,7 +97,7 @@ impl TestIdentity {
 
     /// A token for `sub` in `role`, valid for 15 minutes.
     pub fn token(&self, sub: &str, role: Role) -> String {
-        self.sign(&Claims::new(ISSUER, AUDIENCE, sub, role, ACCESS_TTL))
+        self.sign(&self.claims(sub, role))
     }
 
     /// Signs any claims (an expired token, a wrong audience...).
@@ -103,9 +105,17 @@ impl TestIdentity {
         self.key.sign(claims).expect("signing")
     }
 
-    /// Claims as odmu_auth would issue them, to alter before [`TestIdentity::sign`].
+    /// Claims as odmu_auth would issue them, to alter before [`TestIdentity::sign`]: a
+    /// service's name the services it calls (a name the service table does not know, none).
     pub fn claims(&self, sub: &str, role: Role) -> Claims {
-        Claims::new(ISSUER, AUDIENCE, sub, role, ACCESS_TTL)
+        match role {
+            Role::Service => Claims::for_service(ISSUER, sub, ACCESS_TTL).unwrap_or_else(|| {
+                let mut claims = Claims::new(ISSUER, AUDIENCE, sub, role, ACCESS_TTL);
+                claims.aud.clear();
+                claims
+            }),
+            _ => Claims::new(ISSUER, AUDIENCE, sub, role, ACCESS_TTL),
+        }
     }
 
     /// A caller with a fresh user id in `role`.

@@ -41,16 +41,29 @@ async fn services_get_tokens_with_client_credentials() {
         client_secret: odmu_config::Secret::new(SECRET.into()),
     });
     let bearer = tokens.bearer().await.unwrap();
-    let verifier = odmu_authn::Verifier::new(
-        odmu_authn::AuthConfig::from_env(&odmu_config::Env::from_pairs([(
-            "AUTH_URL",
-            app.base_url.as_str(),
-        )]))
-        .unwrap(),
-    );
-    let claims = verifier.verify(&bearer).await.unwrap();
+    // As contractual verifies it: billing calls contractual.
+    let verifier_of = |service: &str| {
+        odmu_authn::Verifier::new(odmu_authn::AuthConfig {
+            service: Some(service.to_owned()),
+            ..odmu_authn::AuthConfig::from_env(&odmu_config::Env::from_pairs([(
+                "AUTH_URL",
+                app.base_url.as_str(),
+            )]))
+            .unwrap()
+        })
+    };
+    let claims = verifier_of("odmu_contractual")
+        .verify(&bearer)
+        .await
+        .unwrap();
     assert_eq!(claims.sub, "billing");
     assert_eq!(claims.role, odmu_authn::Role::Service);
+    assert_eq!(claims.aud, ["odmu_contractual", "odmu_auth"]);
+    // driver_api does not take billing's token: billing never calls it.
+    assert_eq!(
+        verifier_of("driver_api").verify(&bearer).await,
+        Err(odmu_authn::AuthError::Invalid)
+    );
 
     let (status, body) = token(
         &app,
