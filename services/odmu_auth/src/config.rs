@@ -26,12 +26,21 @@ pub struct Config {
     /// client secret. Secrets are 256-bit random values, not passwords, so a fast hash is
     /// enough to keep them out of the configuration.
     pub service_clients: HashMap<String, [u8; 32]>,
-    /// Login attempts allowed per account in a window (`AUTH_LOGIN_LIMIT_PER_ACCOUNT`, 10).
+    /// Login attempts allowed per account from one client address in a window
+    /// (`AUTH_LOGIN_LIMIT_PER_ACCOUNT`, 10).
     pub login_per_account: u32,
     /// Login attempts allowed per client address (`AUTH_LOGIN_LIMIT_PER_ADDRESS`, 50).
     pub login_per_address: u32,
     /// The window of those limits (`AUTH_LOGIN_LIMIT_WINDOW_MS`, 60000).
     pub login_window: Duration,
+    /// Sign-ups allowed per client address in a window (`AUTH_SIGNUP_LIMIT_PER_ADDRESS`, 20).
+    pub signup_per_address: u32,
+    /// The window of that limit (`AUTH_SIGNUP_LIMIT_WINDOW_MS`, 3600000: an hour).
+    pub signup_window: Duration,
+    /// `AUTH_TRUSTED_PROXIES` (default `127.0.0.0/8,::1/128`): address ranges, comma-separated,
+    /// of the load balancers whose `X-Forwarded-For` is believed (production: the VPC's). From
+    /// any other peer the header is ignored and the peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl odmu_runtime::FromEnv for Config {
@@ -88,6 +97,28 @@ impl Config {
                 "must be above 0",
             ));
         }
+        let signup_window =
+            env.millis_or("AUTH_SIGNUP_LIMIT_WINDOW_MS", Duration::from_secs(3600))?;
+        if signup_window.is_zero() {
+            return Err(ConfigError::invalid(
+                "AUTH_SIGNUP_LIMIT_WINDOW_MS",
+                "must be above 0",
+            ));
+        }
+        let trusted_proxies = env
+            .string_or("AUTH_TRUSTED_PROXIES", "127.0.0.0/8,::1/128")
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|r| {
+                r.parse::<ipnet::IpNet>().map_err(|_| {
+                    ConfigError::invalid(
+                        "AUTH_TRUSTED_PROXIES",
+                        format!("{r:?} is not an address range like 10.0.0.0/16"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             issuer: env.string_or("AUTH_ISSUER", "odmu"),
             audience: env.string_or("AUTH_AUDIENCE", "odmu"),
@@ -99,6 +130,9 @@ impl Config {
             login_per_account: positive("AUTH_LOGIN_LIMIT_PER_ACCOUNT", 10)?,
             login_per_address: positive("AUTH_LOGIN_LIMIT_PER_ADDRESS", 50)?,
             login_window,
+            signup_per_address: positive("AUTH_SIGNUP_LIMIT_PER_ADDRESS", 20)?,
+            signup_window,
+            trusted_proxies,
         })
     }
 }

@@ -37,15 +37,16 @@ struct Inner {
     platform: Platform,
     config: Config,
     passwords: password::Passwords,
-    limits: limits::LoginLimits,
+    limits: limits::Limits,
 }
 
 impl AppState {
     fn new(config: Config, platform: Platform) -> Self {
-        let limits = limits::LoginLimits::new(
-            config.login_per_address,
-            config.login_per_account,
-            config.login_window,
+        let rate = |limit, window| limits::Rate { limit, window };
+        let limits = limits::Limits::new(
+            rate(config.login_per_address, config.login_window),
+            rate(config.login_per_account, config.login_window),
+            rate(config.signup_per_address, config.signup_window),
         );
         let state = Self(Arc::new(Inner {
             platform,
@@ -68,7 +69,7 @@ impl AppState {
         &self.0.config
     }
 
-    fn limits(&self) -> &limits::LoginLimits {
+    fn limits(&self) -> &limits::Limits {
         &self.0.limits
     }
 

@@ -196,6 +196,10 @@ fn field<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, OAuthErro
         Some(v) if v.len() > FIELD_MAX => Err(OAuthError::invalid_request(format!(
             "`{name}` is longer than {FIELD_MAX} bytes."
         ))),
+        // No credential, token or identifier has a line break or another control character.
+        Some(v) if v.chars().any(char::is_control) => Err(OAuthError::invalid_request(format!(
+            "`{name}` holds control characters."
+        ))),
         Some(v) => Ok(v),
     }
 }
@@ -216,9 +220,19 @@ fn random_token() -> Result<String, OAuthError> {
     Ok(format!("rt_{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
-/// The client address for rate limiting: the load balancer appends the caller's address to
-/// `X-Forwarded-For`, so the last entry is the one no client can forge.
-fn client_address(headers: &HeaderMap, peer: SocketAddr) -> String {
+/// The client address for rate limiting. Behind a trusted load balancer (the peer is in
+/// `trusted`), the last `X-Forwarded-For` entry: the balancer appends the address it saw, the
+/// one entry no client can forge. From anyone else the header is the caller's own words, so
+/// the peer itself is the client.
+pub(crate) fn client_address(
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    trusted: &[ipnet::IpNet],
+) -> String {
+    let peer_ip = peer.ip().to_canonical();
+    if !trusted.iter().any(|net| net.contains(&peer_ip)) {
+        return peer_ip.to_string();
+    }
     headers
         .get_all("x-forwarded-for")
         .iter()
@@ -226,19 +240,25 @@ fn client_address(headers: &HeaderMap, peer: SocketAddr) -> String {
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .rfind(|v| !v.is_empty())
-        .map_or_else(|| peer.ip().to_string(), str::to_owned)
+        .and_then(|v| v.parse::<std::net::IpAddr>().ok())
+        .map_or_else(|| peer_ip.to_string(), |ip| ip.to_canonical().to_string())
 }
 
 impl AppState {
     fn access_token(&self, sub: &str, role: Role) -> Result<String, OAuthError> {
         let config = self.config();
-        let claims = Claims::new(
-            &config.issuer,
-            &config.audience,
-            sub,
-            role,
-            config.access_ttl,
-        );
+        let claims = match role {
+            // A service's token opens only the services it calls (the service table).
+            Role::Service => Claims::for_service(&config.issuer, sub, config.access_ttl)
+                .ok_or_else(OAuthError::invalid_client)?,
+            _ => Claims::new(
+                &config.issuer,
+                &config.audience,
+                sub,
+                role,
+                config.access_ttl,
+            ),
+        };
         config
             .keys
             .current
@@ -270,7 +290,7 @@ impl AppState {
         let password = field(&req.password, "password")?;
         // Malformed emails cannot exist; they still cost a hash, like any unknown account.
         let email = crate::users::normalise_email(email).unwrap_or_default();
-        self.limits().check(address, &email)?;
+        self.limits().check_login(address, &email)?;
         let user = store::user_by_email(self.db(), &email).await?;
         let ok = self
             .verify_password(
@@ -414,7 +434,7 @@ pub async fn token(
         let req: TokenRequest = parse_body(&headers, &body)?;
         match field(&req.grant_type, "grant_type")? {
             "password" => {
-                let address = client_address(&headers, peer);
+                let address = client_address(&headers, peer, &state.config().trusted_proxies);
                 state.password_grant(&req, &address).await
             }
             "refresh_token" => state.refresh_grant(&req).await,
@@ -479,15 +499,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_client_address_is_the_last_forwarded_entry_or_the_peer() {
-        let peer: SocketAddr = "10.0.0.9:5555".parse().unwrap();
+    fn the_client_address_is_the_last_forwarded_entry_behind_a_trusted_proxy_only() {
+        let vpc: Vec<ipnet::IpNet> = vec!["10.0.0.0/16".parse().unwrap()];
+        let balancer: SocketAddr = "10.0.0.9:5555".parse().unwrap();
+        let stranger: SocketAddr = "198.51.100.4:5555".parse().unwrap();
         let mut h = HeaderMap::new();
-        assert_eq!(client_address(&h, peer), "10.0.0.9");
+        assert_eq!(client_address(&h, balancer, &vpc), "10.0.0.9");
         h.insert(
             "x-forwarded-for",
             HeaderValue::from_static("6.6.6.6, 203.0.113.7"),
         );
-        assert_eq!(client_address(&h, peer), "203.0.113.7");
+        assert_eq!(client_address(&h, balancer, &vpc), "203.0.113.7");
+        // Finding: directly on the service, a rotating header never met the limit.
+        assert_eq!(client_address(&h, stranger, &vpc), "198.51.100.4");
+        // A forged entry that is not an address is not believed either.
+        h.insert("x-forwarded-for", HeaderValue::from_static("not-an-ip"));
+        assert_eq!(client_address(&h, balancer, &vpc), "10.0.0.9");
+        // IPv4 seen as IPv6 (a dual-stack listener) is the same client.
+        let mapped: SocketAddr = "[::ffff:198.51.100.4]:1".parse().unwrap();
+        assert_eq!(
+            client_address(&HeaderMap::new(), mapped, &vpc),
+            "198.51.100.4"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Accounts: sign-up (`POST /auth/v1/users`) and the caller's own account (`GET /auth/v1/me`).
 
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use odmu_authn::{Auth, Role, Verifier, roles};
 use odmu_http::{Json, Problem, responses};
@@ -119,6 +119,7 @@ impl From<UserRow> for UserView {
         (status = 401, description = "`admin` asked without a token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`admin` asked by a non-admin", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ups from this address (`AUTH_SIGNUP_LIMIT_PER_ADDRESS` per hour): retry after `Retry-After` seconds (`reason` `signup_rate_limited`)", body = Problem, content_type = "application/problem+json"),
         responses::JsonBody,
         responses::Always,
     )
@@ -126,9 +127,25 @@ impl From<UserRow> for UserView {
 pub async fn create_user(
     State(state): State<AppState>,
     State(verifier): State<Verifier>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Json(new): Json<NewUser>,
 ) -> Result<(StatusCode, Json<UserView>), Error> {
+    // Before anything costly: every sign-up costs a hash and tells whether an email is taken.
+    let address = crate::oauth::client_address(&headers, peer, &state.config().trusted_proxies);
+    if let Err(wait) = state.limits().check_signup(&address) {
+        let seconds = wait.as_secs() + 1;
+        let mut problem = Problem::new(StatusCode::TOO_MANY_REQUESTS)
+            .with_detail(format!(
+                "Too many sign-ups from this address; try again in {seconds} s."
+            ))
+            .with_type("urn:odmu:problem:signup_rate_limited")
+            .with_extension("reason", serde_json::json!("signup_rate_limited"));
+        if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+            problem = problem.with_header(axum::http::header::RETRY_AFTER, value);
+        }
+        return Err(problem.into());
+    }
     let mut problem = Problem::unprocessable("The account cannot be created as asked.");
     let email = normalise_email(&new.email);
     if let Err(m) = &email {

@@ -94,6 +94,8 @@ module "service" {
     { PORT = tostring(each.value.port) },
     contains(each.value.secrets, "SERVICE_CLIENT_SECRET") ? { SERVICE_CLIENT_ID = each.key } : {},
     { for callee in each.value.calls : local.services[callee].url_var => local.service_urls[callee] },
+    # odmu_auth believes X-Forwarded-For only from inside the VPC: the load balancer's nodes.
+    each.key == "odmu_auth" ? { AUTH_TRUSTED_PROXIES = var.vpc_cidr } : {},
     each.value.environment,
   )
   secrets = each.value.secrets

@@ -181,6 +181,14 @@ fn child_spec(
     if std::env::var_os("LOG_FORMAT").is_none() {
         env.push(("LOG_FORMAT".to_owned(), "pretty".to_owned()));
     }
+    // One machine plays every rider and driver here (`odmu load` signs its people up from one
+    // address); production keeps odmu_auth's limit of 20 sign-ups an hour per address.
+    if std::env::var_os("AUTH_SIGNUP_LIMIT_PER_ADDRESS").is_none() {
+        env.push((
+            "AUTH_SIGNUP_LIMIT_PER_ADDRESS".to_owned(),
+            "100000".to_owned(),
+        ));
+    }
     // One replica each: services call each other directly. With replicas, through the mesh,
     // which balances over the ready replicas as ECS Service Connect does in production.
     for other in &SERVICES {

@@ -284,3 +284,112 @@ async fn an_expired_refresh_token_is_refused() {
     let (status, body) = refresh(&app, s(&tokens, "refresh_token")).await;
     assert_eq!((status, s(&body, "error")), (400, "invalid_grant"));
 }
+
+/// A login from `from` (the address the load balancer reports).
+async fn login_from(app: &odmu_testkit::TestApp, from: &str, email: &str, password: &str) -> u16 {
+    app.http
+        .post(app.url("/v1/token"))
+        .header("x-forwarded-for", from)
+        .form(&[
+            ("grant_type", "password"),
+            ("email", email),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Finding: ten wrong passwords and the owner's right one got 429; one guess every 6 s kept
+/// the account locked. Now a stranger's guesses lock the stranger's address out, not Ada.
+#[tokio::test]
+async fn a_strangers_wrong_passwords_do_not_lock_the_owner_out() {
+    let app = app_with(&[("AUTH_LOGIN_LIMIT_PER_ACCOUNT", "3")]).await;
+    sign_up(&app, "ada@example.com", "correct horse 42", "rider").await;
+    for _ in 0..3 {
+        let status = login_from(&app, "6.6.6.6", "ada@example.com", "guess 123456").await;
+        assert_eq!(status, 400);
+    }
+    let status = login_from(&app, "6.6.6.6", "ada@example.com", "correct horse 42").await;
+    assert_eq!(
+        status, 429,
+        "the stranger's address is locked out of Ada's account"
+    );
+    let status = login_from(&app, "198.51.100.1", "ada@example.com", "correct horse 42").await;
+    assert_eq!(status, 200, "Ada, from her own address, is not");
+}
+
+/// Finding: directly on the service, a rotating X-Forwarded-For never met the per-address
+/// limit. The header is believed from the configured proxies only.
+#[tokio::test]
+async fn forwarded_for_is_believed_from_trusted_proxies_only() {
+    let app = app_with(&[
+        ("AUTH_LOGIN_LIMIT_PER_ADDRESS", "2"),
+        ("AUTH_TRUSTED_PROXIES", "10.0.0.0/16"),
+    ])
+    .await;
+    for (n, from) in ["1.1.1.1", "2.2.2.2"].iter().enumerate() {
+        let email = format!("x{n}@example.com");
+        assert_eq!(
+            login_from(&app, from, &email, "wrong password 42").await,
+            400
+        );
+    }
+    assert_eq!(
+        login_from(&app, "3.3.3.3", "x3@example.com", "wrong password 42").await,
+        429,
+        "the peer (not a trusted proxy) is the client, whatever the header says"
+    );
+}
+
+/// Finding: sign-up had no limit (60 Argon2 sign-ups in 1 s), and each tells whether an email
+/// has an account.
+#[tokio::test]
+async fn sign_ups_are_limited_per_address() {
+    let app = app_with(&[("AUTH_SIGNUP_LIMIT_PER_ADDRESS", "3")]).await;
+    for n in 0..3 {
+        let (status, _) = sign_up(
+            &app,
+            &format!("n{n}@example.com"),
+            "correct horse 42",
+            "rider",
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (status, body) = sign_up(&app, "n4@example.com", "correct horse 42", "rider").await;
+    assert_eq!(status, 429);
+    assert_eq!(body["reason"], "signup_rate_limited");
+    // A taken email is not even looked up any more.
+    let (status, _) = sign_up(&app, "n0@example.com", "correct horse 42", "rider").await;
+    assert_eq!(status, 429);
+}
+
+/// Finding: a newline in `client_id` wrote a second log line. Control characters are refused
+/// in every field of the token endpoint.
+#[tokio::test]
+async fn control_characters_in_token_fields_are_refused() {
+    let app = app().await;
+    for (field, value) in [
+        ("client_id", "billing\n2026-01-01T00:00:00Z INFO forged"),
+        ("client_id", "billing\u{0}"),
+        ("email", "ada@example.com\r"),
+    ] {
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_secret", SECRET),
+        ];
+        if field == "email" {
+            form = vec![("grant_type", "password"), ("password", "correct horse 42")];
+        }
+        form.push((field, value));
+        let (status, body) = token(&app, &form).await;
+        assert_eq!(
+            (status, s(&body, "error")),
+            (400, "invalid_request"),
+            "{field} {value:?}"
+        );
+    }
+}
