@@ -53,7 +53,15 @@ pub fn charge_of(ride: &RideRow, kind: Kind) -> ChargeRequest {
         quote_id: ride.quote_id,
         distance_m: ride.distance_m.filter(|_| ride_kind),
         duration_s: ride.duration_s.filter(|_| ride_kind),
+        elapsed_s: elapsed_s(ride).filter(|_| ride_kind),
     }
+}
+
+/// Whole seconds from the start to the completion, rounded up: the longest the ride can have
+/// taken, so an honest report of its duration is never cut.
+fn elapsed_s(ride: &RideRow) -> Option<i64> {
+    let ms = ride.completed_at_ms?.checked_sub(ride.started_at_ms?)?;
+    Some((ms.max(0) + 999) / 1000)
 }
 
 /// Enqueues the charge of `ride` in `tx`, the transaction that changed its status. Call

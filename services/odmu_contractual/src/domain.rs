@@ -2,6 +2,7 @@
 //! validation, pricing (DESIGN.md §5a), coordinates and text checks.
 
 pub mod currency;
+pub mod fare_bounds;
 pub mod geo;
 pub mod pricing;
 pub mod tariff;

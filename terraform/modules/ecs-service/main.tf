@@ -588,3 +588,55 @@ resource "aws_cloudwatch_metric_alarm" "outbox" {
 
   tags = var.tags
 }
+
+# Security events the services log (`security_event`, JSON logs) as metrics, one per event:
+# a ride priced otherwise than its driver reported (contractual), a refresh token presented
+# twice (odmu_auth). Each alarms: reviews when more than a handful an hour (a driver probing
+# the fare rules), token reuse at the first (a stolen token).
+locals {
+  security_events = {
+    FareReviews       = { event = "fare_review", threshold = var.fare_review_alarm_per_hour, period = 3600 }
+    RefreshTokenReuse = { event = "refresh_token_reuse", threshold = 0, period = 300 }
+  }
+}
+
+resource "aws_cloudwatch_log_metric_filter" "security" {
+  for_each = local.security_events
+
+  name           = "${local.full_name}-${each.key}"
+  log_group_name = aws_cloudwatch_log_group.this.name
+  pattern        = "{ $.security_event = \"${each.value.event}\" }"
+
+  metric_transformation {
+    name          = each.key
+    namespace     = "odmu/${var.name_prefix}"
+    value         = "1"
+    default_value = "0"
+    unit          = "Count"
+    dimensions = {
+      Service = var.name
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "security" {
+  for_each = local.security_events
+
+  alarm_name          = "${local.full_name}-${each.key}"
+  alarm_description   = "${var.name}: more than ${each.value.threshold} ${each.value.event} events in ${each.value.period} s"
+  namespace           = "odmu/${var.name_prefix}"
+  metric_name         = each.key
+  dimensions          = { Service = var.name }
+  statistic           = "Sum"
+  period              = each.value.period
+  evaluation_periods  = 1
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [var.alarm_topic_arn]
+  ok_actions          = [var.alarm_topic_arn]
+
+  depends_on = [aws_cloudwatch_log_metric_filter.security]
+
+  tags = var.tags
+}

@@ -239,3 +239,9 @@ variable "outbox_lag_alarm_ms" {
   type        = number
   default     = 60000
 }
+
+variable "fare_review_alarm_per_hour" {
+  description = "Rides priced otherwise than their driver reported, per hour, above which the FareReviews alarm fires."
+  type        = number
+  default     = 5
+}

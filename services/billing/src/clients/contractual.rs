@@ -41,16 +41,45 @@ pub struct FinalPrice {
     /// Its version.
     #[serde(default)]
     pub tariff_version: Option<i64>,
+    /// Why the price did not follow the driver's report, if it did not.
+    #[serde(default)]
+    pub review: Option<FareReview>,
+}
+
+/// contractual's account of a ride priced otherwise than reported.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FareReview {
+    /// `implausible_actuals` or `unverified_metered`.
+    pub reason: String,
+    /// The distance the driver reported, in metres.
+    pub reported_distance_m: i64,
+    /// The duration the driver reported, in seconds.
+    pub reported_duration_s: i64,
+}
+
+/// What is known of a completed ride, for its price (all absent for a cancellation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Actuals {
+    /// Reported distance, in metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<i64>,
+    /// Reported duration, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<i64>,
+    /// Start to completion by the platform's clock, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_s: Option<i64>,
+    /// Distance of the recorded positions, in metres.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_distance_m: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
-struct PriceRequest {
+struct PriceRequest<'a> {
     quote_id: String,
     kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    distance_m: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    duration_s: Option<i64>,
+    #[serde(flatten)]
+    actuals: &'a Actuals,
 }
 
 /// The client; cheap to clone.
@@ -67,8 +96,8 @@ impl Contractual {
         }
     }
 
-    /// The final price of `quote_id` for a ride (with its actual distance and duration, when
-    /// known) or a cancellation.
+    /// The final price of `quote_id` for a ride (with what is known of it) or a
+    /// cancellation (whose actuals are not sent).
     ///
     /// # Errors
     /// contractual's error status (404 for an unknown quote, 422 for values it refuses), or
@@ -77,14 +106,17 @@ impl Contractual {
         &self,
         quote_id: QuoteId,
         kind: ChargeKind,
-        distance_m: Option<i64>,
-        duration_s: Option<i64>,
+        actuals: &Actuals,
     ) -> Result<FinalPrice, ClientError> {
+        let none = Actuals::default();
         let body = PriceRequest {
             quote_id: quote_id.to_string(),
             kind: kind.as_str(),
-            distance_m,
-            duration_s,
+            actuals: if kind == ChargeKind::Ride {
+                actuals
+            } else {
+                &none
+            },
         };
         let once = || async {
             let request = self.client.request(Method::POST, PRICES_PATH).json(&body);

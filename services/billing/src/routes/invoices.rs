@@ -65,6 +65,22 @@ pub struct Invoice {
     pub charge_transaction_id: Option<String>,
     /// The reversing ledger transaction, once void.
     pub void_transaction_id: Option<String>,
+    /// Set when the ride was priced otherwise than its driver reported: the reported
+    /// actuals were beyond what could have happened, or priced above the quote without
+    /// evidence (the quote then holds). Admins list these with `?review=true`.
+    pub review: Option<InvoiceReview>,
+}
+
+/// Why a ride's price did not follow its driver's report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InvoiceReview {
+    /// `implausible_actuals` or `unverified_metered`.
+    #[schema(example = "unverified_metered")]
+    pub reason: String,
+    /// The distance the driver reported, in metres.
+    pub reported_distance_m: i64,
+    /// The duration the driver reported, in seconds.
+    pub reported_duration_s: i64,
 }
 
 impl From<InvoiceRow> for Invoice {
@@ -91,6 +107,11 @@ impl From<InvoiceRow> for Invoice {
             voided_at: r.voided_at_ms.map(rfc3339),
             charge_transaction_id: r.charge_tx_id,
             void_transaction_id: r.void_tx_id,
+            review: r.review_reason.map(|reason| InvoiceReview {
+                reason,
+                reported_distance_m: r.reported_distance_m.unwrap_or_default(),
+                reported_duration_s: r.reported_duration_s.unwrap_or_default(),
+            }),
         }
     }
 }

@@ -46,11 +46,18 @@ pub struct InvoiceRow {
     pub paid_at_ms: Option<i64>,
     /// When it was voided.
     pub voided_at_ms: Option<i64>,
+    /// Why the price did not follow the driver's report, if it did not.
+    pub review_reason: Option<String>,
+    /// The distance the driver reported, when under review.
+    pub reported_distance_m: Option<i64>,
+    /// The duration the driver reported, when under review.
+    pub reported_duration_s: Option<i64>,
 }
 
 const COLUMNS: &str = "id, ride_id, kind, rider_id, driver_id, quote_id, currency, amount_cents, \
     platform_cents, driver_cents, basis, tariff_code, tariff_version, status, charge_tx_id, \
-    void_tx_id, created_at_ms, paid_at_ms, voided_at_ms";
+    void_tx_id, created_at_ms, paid_at_ms, voided_at_ms, review_reason, reported_distance_m, \
+    reported_duration_s";
 
 /// An invoice to create.
 #[derive(Debug)]
@@ -89,6 +96,8 @@ pub struct NewInvoice<'a> {
     pub now_ms: i64,
     /// Set for an invoice born paid (of 0).
     pub paid_at_ms: Option<i64>,
+    /// Why the price did not follow the report, and the reported distance and duration.
+    pub review: Option<(&'a str, i64, i64)>,
 }
 
 /// Inserts the invoice unless one exists for its `(ride_id, kind)`: the row when created,
@@ -101,8 +110,10 @@ pub async fn insert(
     Ok(sqlx::query_as(&format!(
         "INSERT INTO invoices (id, ride_id, kind, rider_id, driver_id, quote_id, currency, \
          amount_cents, platform_cents, driver_cents, basis, tariff_code, tariff_version, \
-         status, charge_tx_id, created_at_ms, paid_at_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         status, charge_tx_id, created_at_ms, paid_at_ms, review_reason, reported_distance_m, \
+         reported_duration_s) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18, $19, $20) \
          ON CONFLICT (ride_id, kind) DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(new.id)
@@ -122,6 +133,9 @@ pub async fn insert(
     .bind(new.charge_tx_id)
     .bind(new.now_ms)
     .bind(new.paid_at_ms)
+    .bind(new.review.map(|r| r.0))
+    .bind(new.review.map(|r| r.1))
+    .bind(new.review.map(|r| r.2))
     .fetch_optional(conn)
     .await?)
 }
@@ -160,6 +174,8 @@ pub struct Filter<'a> {
     pub rider_id: Option<&'a str>,
     /// Only those in this status.
     pub status: Option<&'a str>,
+    /// Only those under review (priced otherwise than the driver reported).
+    pub under_review: bool,
 }
 
 /// Up to `fetch` invoices matching `filter` older than the cursor `before`, newest first.
@@ -177,6 +193,9 @@ pub async fn list(
             sql.push_str(&format!(" AND {column} = ${next}"));
             next += 1;
         }
+    }
+    if filter.under_review {
+        sql.push_str(" AND review_reason IS NOT NULL");
     }
     sql.push_str(&format!(
         " ORDER BY created_at_ms DESC, id DESC LIMIT ${next}"

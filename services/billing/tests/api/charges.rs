@@ -148,12 +148,63 @@ async fn a_metered_ride_is_priced_from_its_actuals() {
     body["distance_m"] = json!(10_000);
     // (1440.0 is an integer to JSON Schema, so billing takes it as one.)
     body["duration_s"] = json!(1440.0);
+    // Above the quote, so only with evidence: the driver's positions covered the distance.
+    body["evidence_distance_m"] = json!(10_000);
     let invoice = stack.charge(&body).await.expect(201).body;
     assert_eq!(invoice["basis"], "metered");
     assert_eq!(
         (&invoice["amount_cents"], &invoice["platform_cents"]),
         (&json!(2100), &json!(540))
     );
+    assert_eq!(invoice["review"], json!(null));
+}
+
+/// A ride priced otherwise than its driver reported (contractual's `review`) is kept on its
+/// invoice, for an admin's `?review=true` list.
+#[tokio::test]
+async fn a_ride_its_driver_overstated_is_listed_for_review() {
+    let stack = Stack::start().await;
+    let (rider, driver) = (stack.billing.rider(), stack.billing.driver());
+    let quote = stack.quote(&rider, 5000).await;
+    let mut body = charge_body(
+        &new_id(),
+        "ride",
+        &rider,
+        &driver,
+        quote["id"].as_str().unwrap(),
+    );
+    body["distance_m"] = json!(10_000);
+    body["duration_s"] = json!(1440);
+    body["elapsed_s"] = json!(1450);
+    let invoice = stack.charge(&body).await.expect(201).body;
+    assert_eq!(
+        invoice["amount_cents"], quote["amount_cents"],
+        "the quote holds"
+    );
+    assert_eq!(
+        invoice["review"],
+        json!({"reason": "unverified_metered", "reported_distance_m": 10_000,
+               "reported_duration_s": 1440})
+    );
+    let honest = charge_body(
+        &new_id(),
+        "ride",
+        &rider,
+        &driver,
+        quote["id"].as_str().unwrap(),
+    );
+    stack.charge(&honest).await.expect(201);
+    let listed = stack
+        .billing
+        .get("/v1/invoices?review=true")
+        .as_(&stack.billing.admin())
+        .send()
+        .await
+        .expect(200)
+        .body;
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], invoice["id"]);
 }
 
 #[tokio::test]

@@ -34,6 +34,10 @@ pub struct ChargeRequest {
     /// Actual duration of a completed ride, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_s: Option<i64>,
+    /// Seconds from the start to the completion of a completed ride, by this service's clock:
+    /// what bounds the actuals the driver reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_s: Option<i64>,
 }
 
 /// The fields of billing's invoice that the ride records.

@@ -52,7 +52,8 @@ async fn a_ride_within_tolerance_costs_the_quote_and_outside_it_is_metered_on_bo
             "{distance} m {duration} s"
         );
     }
-    // One metre or second beyond, either way, is metered from the actuals.
+    // One metre or second beyond, either way, is metered from the actuals (above the quote
+    // with evidence: the recorded positions cover the distance).
     for (distance, duration, amount, platform, driver) in [
         (6001, 900, 1435, 407, 1028),  // 660.11 → 660: fare 1285
         (3999, 900, 1215, 363, 852),   // 439.89 → 440: fare 1065
@@ -62,10 +63,12 @@ async fn a_ride_within_tolerance_costs_the_quote_and_outside_it_is_metered_on_bo
     ] {
         let p = price(
             &app,
-            ride(json!({"distance_m": distance, "duration_s": duration})),
+            ride(json!({"distance_m": distance, "duration_s": duration,
+                        "evidence_distance_m": distance})),
         )
         .await;
         assert_eq!(p["basis"], "metered", "{distance} m {duration} s");
+        assert_eq!(p["review"], json!(null));
         assert_eq!(
             split(&p),
             (amount, platform, driver),
@@ -74,11 +77,83 @@ async fn a_ride_within_tolerance_costs_the_quote_and_outside_it_is_metered_on_bo
         assert_eq!(lines(&p).iter().sum::<i64>(), amount);
     }
     // Only one actual given: the other is the quoted one.
-    let p = price(&app, ride(json!({"distance_m": 7000}))).await;
+    let p = price(
+        &app,
+        ride(json!({"distance_m": 7000, "evidence_distance_m": 7000})),
+    )
+    .await;
     assert_eq!(
         (p["basis"].as_str(), p["amount_cents"].as_i64()),
         (Some("metered"), Some(1545))
     );
+}
+
+/// Finding: completing a ride 1 s after its start with 1 000 000 m and 172 800 s turned a
+/// 13 € quote into an invoice of 1824 €. The report is now bounded by the clock, the speed
+/// and the route, and a price above the quote needs evidence.
+#[tokio::test]
+async fn a_driver_cannot_set_the_fare_the_rider_pays() {
+    let app = spawn().await;
+    let rider = app.rider();
+    // 5 km of route between points 3846 m apart (the route factor 1.3), as client_app_api
+    // quotes: 1325.
+    let body = json!({"distance_m": 5000, "duration_s": 900, "rider_id": rider.id,
+                      "pickup": {"lat": 48.8566, "lon": 2.3522},
+                      "dropoff": {"lat": 48.8566 + 3846.0 / 111_195.0, "lon": 2.3522}});
+    let q = quote(&app, &app.service("client_app_api"), body).await;
+    assert_eq!(q["amount_cents"], 1325);
+    let ride =
+        |actuals: serde_json::Value| with(json!({"quote_id": q["id"], "kind": "ride"}), &actuals);
+    let p = price(
+        &app,
+        ride(json!({"distance_m": 1_000_000, "duration_s": 172_800, "elapsed_s": 1})),
+    )
+    .await;
+    assert_eq!(
+        (p["basis"].as_str(), p["amount_cents"].as_i64()),
+        (Some("metered"), Some(850)),
+        "cut to 36 m in 1 s: the minimum fare"
+    );
+    assert_eq!(
+        p["review"],
+        json!({"reason": "implausible_actuals", "reported_distance_m": 1_000_000,
+               "reported_duration_s": 172_800})
+    );
+    // A plausible longer ride, without evidence: the quote holds, flagged for review.
+    let p = price(
+        &app,
+        ride(json!({"distance_m": 9000, "duration_s": 1500, "elapsed_s": 1510})),
+    )
+    .await;
+    assert_eq!(
+        (p["basis"].as_str(), p["amount_cents"].as_i64()),
+        (Some("upfront"), Some(1325))
+    );
+    assert_eq!(p["review"]["reason"], "unverified_metered");
+    // With the driver's recorded positions covering it: metered.
+    let p = price(
+        &app,
+        ride(
+            json!({"distance_m": 9000, "duration_s": 1500, "elapsed_s": 1510,
+                    "evidence_distance_m": 8500}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (p["basis"].as_str(), p["amount_cents"].as_i64()),
+        (Some("metered"), Some(2015))
+    );
+    // 20 km between points 3846 m apart is cut to 9692 m even with "evidence".
+    let p = price(
+        &app,
+        ride(
+            json!({"distance_m": 20_000, "duration_s": 1500, "elapsed_s": 1510,
+                    "evidence_distance_m": 20_000}),
+        ),
+    )
+    .await;
+    assert_eq!(p["amount_cents"], 2091);
+    assert_eq!(p["review"]["reason"], "implausible_actuals");
 }
 
 #[tokio::test]
@@ -92,7 +167,8 @@ async fn a_metered_ride_keeps_the_quoted_multiplier() {
     // 10 km, 30 min: 250 + 1100 + 750 = 2100; × 1.2 = 2520; + 150 = 2670; platform 504 + 150.
     let p = price(
         &app,
-        json!({"quote_id": q["id"], "kind": "ride", "distance_m": 10000, "duration_s": 1800}),
+        json!({"quote_id": q["id"], "kind": "ride", "distance_m": 10000, "duration_s": 1800,
+               "evidence_distance_m": 9500}),
     )
     .await;
     assert_eq!(
@@ -167,7 +243,8 @@ async fn quotes_made_before_a_tariff_change_are_priced_under_their_own_version()
     // Metered under v1 too: 250 + 1100 + 750 = 2100; + 150 = 2250 (v2 would say 3150).
     let p = price(
         &app,
-        json!({"quote_id": old["id"], "kind": "ride", "distance_m": 10000, "duration_s": 1800}),
+        json!({"quote_id": old["id"], "kind": "ride", "distance_m": 10000, "duration_s": 1800,
+               "evidence_distance_m": 10000}),
     )
     .await;
     assert_eq!(

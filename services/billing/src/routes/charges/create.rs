@@ -15,7 +15,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::clients::contractual::FinalPrice;
+use crate::clients::contractual::{Actuals, FinalPrice};
 use crate::domain::invoice::{ChargeKind, InvoiceStatus};
 use crate::domain::ledger::{ChargeSplit, LedgerError, Transaction};
 use crate::domain::limits::{MAX_AMOUNT_CENTS, MAX_DISTANCE_M, MAX_DURATION_S};
@@ -51,6 +51,16 @@ pub struct ChargeInput {
     #[schema(minimum = 0, maximum = 172_800)]
     #[serde(default, deserialize_with = "integer::optional")]
     pub duration_s: Option<i64>,
+    /// Seconds from the ride's start to its completion by the platform's clock (contractual
+    /// bounds the actuals by it).
+    #[schema(minimum = 0, maximum = 172_800)]
+    #[serde(default, deserialize_with = "integer::optional")]
+    pub elapsed_s: Option<i64>,
+    /// Distance of the driver's recorded positions during the ride, in metres: the evidence
+    /// a price above the quote needs.
+    #[schema(minimum = 0, maximum = 1_000_000)]
+    #[serde(default, deserialize_with = "integer::optional")]
+    pub evidence_distance_m: Option<i64>,
 }
 
 /// The checked charge.
@@ -60,8 +70,7 @@ struct Charge {
     rider_id: RiderId,
     driver_id: DriverId,
     quote_id: QuoteId,
-    distance_m: Option<i64>,
-    duration_s: Option<i64>,
+    actuals: Actuals,
 }
 
 impl ChargeInput {
@@ -74,6 +83,12 @@ impl ChargeInput {
         for (field, value, max) in [
             ("distance_m", self.distance_m, MAX_DISTANCE_M),
             ("duration_s", self.duration_s, MAX_DURATION_S),
+            ("elapsed_s", self.elapsed_s, MAX_DURATION_S),
+            (
+                "evidence_distance_m",
+                self.evidence_distance_m,
+                MAX_DISTANCE_M,
+            ),
         ] {
             if value.is_some_and(|v| !(0..=max).contains(&v)) {
                 fields.fail(field, format!("must be 0 to {max}"));
@@ -86,8 +101,12 @@ impl ChargeInput {
             rider_id,
             driver_id,
             quote_id,
-            distance_m: self.distance_m,
-            duration_s: self.duration_s,
+            actuals: Actuals {
+                distance_m: self.distance_m,
+                duration_s: self.duration_s,
+                elapsed_s: self.elapsed_s,
+                evidence_distance_m: self.evidence_distance_m,
+            },
         })
     }
 }
@@ -127,12 +146,7 @@ pub async fn handler(
     }
     let price = state
         .contractual()?
-        .price(
-            charge.quote_id,
-            charge.kind,
-            charge.distance_m,
-            charge.duration_s,
-        )
+        .price(charge.quote_id, charge.kind, &charge.actuals)
         .await
         .map_err(price_refused)?;
     let (currency, split) = checked(&price)?;
@@ -172,6 +186,13 @@ pub async fn handler(
         charge_tx_id: charge_tx.as_ref().map(|(id, _)| id.as_str()),
         now_ms: now,
         paid_at_ms: born_paid.then_some(now),
+        review: price.review.as_ref().map(|r| {
+            (
+                r.reason.as_str(),
+                r.reported_distance_m,
+                r.reported_duration_s,
+            )
+        }),
     };
 
     let mut tx = state.db().begin_write().await?;

@@ -26,9 +26,12 @@ pub struct ListQuery {
     /// Only invoices in this status.
     #[param(value_type = Option<InvoiceStatus>)]
     pub status: Option<InvoiceStatus>,
+    /// `true`: only rides priced otherwise than their driver reported (each has `review`).
+    pub review: Option<bool>,
 }
 
-/// Invoices, newest first: a rider sees their own, an admin all.
+/// Invoices, newest first: a rider sees their own, an admin all. `?review=true` lists the rides
+/// priced otherwise than their drivers reported, for an admin to review.
 #[utoipa::path(
     get, path = "/v1/invoices", tag = "invoices", security(("bearer" = [])),
     params(ListQuery),
@@ -52,6 +55,7 @@ pub async fn handler(
     let filter = Filter {
         rider_id: rider.as_deref(),
         status: query.status.map(InvoiceStatus::as_str),
+        under_review: query.review == Some(true),
     };
     let rows = store::invoices::list(state.db(), filter, page.before(), page.fetch()).await?;
     Ok(Json(page.page(
