@@ -6,11 +6,17 @@ use odmu_config::{ConfigError, Env};
 
 use crate::domain::geo::MAX_SEARCH_RADIUS_M;
 use crate::domain::ride::RIDE_REQUEST_TTL_S;
+use crate::domain::rider_limits::{FREE_CANCELLATION_LIMIT, FREE_CANCELLATION_WINDOW_S};
 
 /// The variable giving the dispatch radius.
 pub const DISPATCH_RADIUS_VAR: &str = "DISPATCH_RADIUS_M";
 /// The variable giving how long a ride waits for a driver.
 pub const REQUEST_TTL_VAR: &str = "RIDE_REQUEST_TTL_S";
+
+/// The variable giving how many free cancellations a rider may make within the window.
+pub const CANCELLATION_LIMIT_VAR: &str = "RIDER_FREE_CANCELLATION_LIMIT";
+/// The variable giving that window.
+pub const CANCELLATION_WINDOW_VAR: &str = "RIDER_FREE_CANCELLATION_WINDOW_S";
 
 /// The most a ride may wait for a driver: a day (a longer wait is a misconfiguration).
 const MAX_REQUEST_TTL_S: u64 = 86_400;
@@ -24,6 +30,11 @@ pub struct Config {
     /// `RIDE_REQUEST_TTL_S` (default 300, 1 to 86 400): a ride no driver accepted within this
     /// long becomes `expired`.
     pub request_ttl: Duration,
+    /// `RIDER_FREE_CANCELLATION_LIMIT` (default 3, 1 to 1000): free cancellations a rider may
+    /// make within the window before booking waits.
+    pub free_cancellation_limit: i64,
+    /// `RIDER_FREE_CANCELLATION_WINDOW_S` (default 3600, 1 to 86 400): that sliding window.
+    pub free_cancellation_window_s: i64,
 }
 
 impl Default for Config {
@@ -31,6 +42,8 @@ impl Default for Config {
         Self {
             dispatch_radius_m: 3000.0,
             request_ttl: Duration::from_secs(RIDE_REQUEST_TTL_S.unsigned_abs()),
+            free_cancellation_limit: FREE_CANCELLATION_LIMIT,
+            free_cancellation_window_s: FREE_CANCELLATION_WINDOW_S,
         }
     }
 }
@@ -66,9 +79,26 @@ impl odmu_runtime::FromEnv for Config {
                 "must be 1 to 86400 seconds",
             ));
         }
+        let limit: i64 = env.parse_or(CANCELLATION_LIMIT_VAR, defaults.free_cancellation_limit)?;
+        if !(1..=1000).contains(&limit) {
+            return Err(ConfigError::invalid(
+                CANCELLATION_LIMIT_VAR,
+                "must be 1 to 1000",
+            ));
+        }
+        let window: i64 =
+            env.parse_or(CANCELLATION_WINDOW_VAR, defaults.free_cancellation_window_s)?;
+        if !(1..=86_400).contains(&window) {
+            return Err(ConfigError::invalid(
+                CANCELLATION_WINDOW_VAR,
+                "must be 1 to 86400 seconds",
+            ));
+        }
         Ok(Self {
             dispatch_radius_m: radius,
             request_ttl: Duration::from_secs(ttl_s),
+            free_cancellation_limit: limit,
+            free_cancellation_window_s: window,
         })
     }
 }
@@ -96,6 +126,8 @@ mod tests {
             (REQUEST_TTL_VAR, "0"),
             (REQUEST_TTL_VAR, "1.5"),
             (REQUEST_TTL_VAR, "86401"),
+            (CANCELLATION_LIMIT_VAR, "0"),
+            (CANCELLATION_WINDOW_VAR, "86401"),
         ] {
             let error = Config::from_env(&Env::from_pairs([(var, value)]))
                 .unwrap_err()

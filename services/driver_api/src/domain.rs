@@ -3,4 +3,5 @@
 
 pub mod geo;
 pub mod ride;
+pub mod rider_limits;
 pub mod start_code;

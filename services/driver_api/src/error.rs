@@ -30,6 +30,12 @@ pub enum Error {
         /// Seconds until the next attempt is heard.
         retry_after_s: i64,
     },
+    /// The rider cancelled too many rides for free lately: 429 until `retry_after_s` passed.
+    #[error("cancellation limit")]
+    CancellationLimit {
+        /// Seconds until the rider may book again.
+        retry_after_s: i64,
+    },
     /// This service has no credentials to call `service` (a deployment mistake): 503.
     #[error("no client for {0}")]
     NoClient(&'static str),
@@ -70,6 +76,15 @@ pub enum Conflict {
     IdTaken,
     /// The ride kept changing under a cancellation; the caller may retry.
     Contended,
+    /// The rider already has an open ride (its id, when it could be read).
+    RiderHasOpenRide(Option<odmu_ids::RideId>),
+    /// The pickup is beyond the dispatch radius of the driver's position.
+    TooFar {
+        /// How far, in metres.
+        distance_m: i64,
+        /// The radius, in metres.
+        radius_m: i64,
+    },
 }
 
 impl Conflict {
@@ -85,6 +100,8 @@ impl Conflict {
             Self::InvalidTransition { .. } => "invalid_transition",
             Self::IdTaken => "id_taken",
             Self::Contended => "contended",
+            Self::RiderHasOpenRide(_) => "rider_has_open_ride",
+            Self::TooFar { .. } => "too_far",
         }
     }
 
@@ -110,6 +127,16 @@ impl Conflict {
             }
             Self::IdTaken => "A ride with this id exists for another rider or quote.".to_owned(),
             Self::Contended => "The ride changed while it was being cancelled; retry.".to_owned(),
+            Self::RiderHasOpenRide(_) => "The rider already has an open ride: a rider books one \
+                 ride at a time (cancel or finish it first)."
+                .to_owned(),
+            Self::TooFar {
+                distance_m,
+                radius_m,
+            } => format!(
+                "The pickup is {distance_m} m from the driver's position; drivers take rides \
+                 within {radius_m} m."
+            ),
         }
     }
 
@@ -121,6 +148,9 @@ impl Conflict {
             .with_extension("reason", json!(reason));
         if let Self::RideNotOpen(status) | Self::InvalidTransition { status, .. } = self {
             problem = problem.with_extension("ride_status", json!(status.as_str()));
+        }
+        if let Self::RiderHasOpenRide(Some(id)) = self {
+            problem = problem.with_extension("ride_id", json!(id));
         }
         problem
     }
@@ -138,19 +168,16 @@ impl IntoResponse for Error {
             Self::NoProfile => Problem::not_found("No profile yet: PUT one first."),
             Self::RideNotFound => Problem::not_found("No ride with this id (or it is not yours)."),
             Self::Conflict(c) => c.problem(),
-            Self::StartCodeLocked { retry_after_s } => {
-                let wait = retry_after_s.max(1).to_string();
-                let mut problem = Problem::new(axum::http::StatusCode::TOO_MANY_REQUESTS)
-                    .with_detail(format!(
-                        "Too many wrong start codes for this ride; try again in {wait} s."
-                    ))
-                    .with_type("urn:odmu:problem:start_code_locked")
-                    .with_extension("reason", json!("start_code_locked"));
-                if let Ok(value) = HeaderValue::from_str(&wait) {
-                    problem = problem.with_header(header::RETRY_AFTER, value);
-                }
-                problem
-            }
+            Self::StartCodeLocked { retry_after_s } => too_many(
+                retry_after_s,
+                "start_code_locked",
+                "Too many wrong start codes for this ride",
+            ),
+            Self::CancellationLimit { retry_after_s } => too_many(
+                retry_after_s,
+                "cancellation_limit",
+                "The rider cancelled too many rides for free lately",
+            ),
             Self::NoClient(service) => {
                 tracing::error!(service, "no credentials to call a dependency");
                 Problem::unavailable(format!(
@@ -163,4 +190,18 @@ impl IntoResponse for Error {
         }
         .into_response()
     }
+}
+
+/// 429 with `Retry-After` and its `reason`.
+fn too_many(retry_after_s: i64, reason: &str, what: &str) -> Problem {
+    let wait = retry_after_s.max(1).to_string();
+    let mut problem = Problem::new(axum::http::StatusCode::TOO_MANY_REQUESTS)
+        .with_detail(format!("{what}; try again in {wait} s."))
+        .with_type(format!("urn:odmu:problem:{reason}"))
+        .with_extension("reason", json!(reason))
+        .with_extension("retry_after_s", json!(retry_after_s.max(1)));
+    if let Ok(value) = HeaderValue::from_str(&wait) {
+        problem = problem.with_header(header::RETRY_AFTER, value);
+    }
+    problem
 }

@@ -160,6 +160,7 @@ pub async fn run(options: LoadOptions) -> Result<stats::Report, LoadError> {
             rider,
             driver,
             dangling: std::sync::Mutex::new(None),
+            cancellations: std::sync::Mutex::new(Vec::new()),
         })
         .collect();
     eprintln!(

@@ -65,7 +65,8 @@ enum Command {
         /// Flows started per second (open loop); without it, every pair runs flows back to back.
         #[arg(long)]
         rate: Option<f64>,
-        /// Share of flows the rider cancels after booking (0 to 1).
+        /// Share of flows the rider cancels after booking (0 to 1); a rider cancels at most
+        /// twice an hour, under driver_api's limit of 3 free cancellations an hour.
         #[arg(long, default_value_t = 0.1)]
         cancel_share: f64,
         /// Write the report as JSON to this file.

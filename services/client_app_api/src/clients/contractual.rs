@@ -70,6 +70,10 @@ pub struct Quote {
     /// Demand near the pickup the surge came from, in basis points.
     #[serde(default)]
     pub demand_bps: i64,
+    /// Whether it can be booked: quotes from `POST /client/v1/quotes` can; a rider's own
+    /// estimate at `POST /contract/v1/quotes` cannot.
+    #[serde(default)]
+    pub bookable: bool,
     /// When it was made (RFC 3339 UTC).
     #[schema(format = DateTime)]
     pub created_at: String,

@@ -3,6 +3,7 @@
 //! bookings and their replays, reading and listing trips, cancellation, a dependency that is
 //! down, and the document.
 
+mod abuse;
 mod booking;
 mod cancel;
 mod outage;

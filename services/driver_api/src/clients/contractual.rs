@@ -61,6 +61,10 @@ pub struct Quote {
     pub distance_m: i64,
     /// Duration priced, in seconds.
     pub duration_s: i64,
+    /// Whether the platform priced it (from both points and the measured demand); absent
+    /// reads as not bookable.
+    #[serde(default)]
+    pub bookable: bool,
 }
 
 /// The cancellation terms of a tariff version.

@@ -138,9 +138,20 @@ pub struct NewRide<'a> {
     pub now_ms: i64,
 }
 
-/// Opens a ride; `false` when a ride with this id exists (it is left as it was).
+/// What opening a ride did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// The ride is open.
+    Opened,
+    /// A ride with this id exists (it is left as it was).
+    IdExists,
+    /// The rider has another open ride (`rides_one_open_per_rider`).
+    RiderBusy,
+}
+
+/// Opens a ride.
 #[instrument(skip_all, fields(ride_id = %r.id))]
-pub async fn insert(db: &Db, r: &NewRide<'_>) -> Result<bool, StorageError> {
+pub async fn insert(db: &Db, r: &NewRide<'_>) -> Result<Opened, StorageError> {
     let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "INSERT INTO rides (id, rider_id, quote_id, status, start_code, pickup_lat, pickup_lon, \
@@ -172,9 +183,48 @@ pub async fn insert(db: &Db, r: &NewRide<'_>) -> Result<bool, StorageError> {
     .bind(r.cancellation_fee_cents)
     .bind(r.now_ms)
     .execute(tx.conn())
+    .await;
+    match done {
+        Ok(done) if done.rows_affected() == 1 => {
+            tx.commit().await?;
+            Ok(Opened::Opened)
+        }
+        Ok(_) => Ok(Opened::IdExists),
+        // The id's conflict is handled above: the only unique index left is the rider's.
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(Opened::RiderBusy),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The rider's open ride (`requested`, `accepted` or `in_progress`), if any.
+#[instrument(skip_all)]
+pub async fn open_of_rider(db: &Db, rider_id: RiderId) -> Result<Option<RideId>, StorageError> {
+    let row: Option<(RideId,)> = sqlx::query_as(
+        "SELECT id FROM rides WHERE rider_id = $1 \
+         AND status IN ('requested', 'accepted', 'in_progress')",
+    )
+    .bind(rider_id)
+    .fetch_optional(db.pool())
     .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected() == 1)
+    Ok(row.map(|(id,)| id))
+}
+
+/// When the rider cancelled for free since `since_ms`, oldest first.
+#[instrument(skip_all)]
+pub async fn free_cancellations_since(
+    db: &Db,
+    rider_id: RiderId,
+    since_ms: i64,
+) -> Result<Vec<i64>, StorageError> {
+    let rows: Vec<(i64,)> = sqlx::query_as(
+        "SELECT cancelled_at_ms FROM rides WHERE rider_id = $1 AND cancelled_by = 'rider' \
+         AND cancellation_fee_cents = 0 AND cancelled_at_ms > $2 ORDER BY cancelled_at_ms",
+    )
+    .bind(rider_id)
+    .bind(since_ms)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows.into_iter().map(|(t,)| t).collect())
 }
 
 /// The ride `id`, if any.

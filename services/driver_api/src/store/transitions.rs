@@ -106,33 +106,41 @@ pub async fn start(
     single(db, &sql, id, driver_id, now).await
 }
 
-/// Counts a wrong start code; the `max_failures`-th in a row locks the code until `lock_until`
-/// and starts the count again.
+/// Admits one start-code attempt on an `accepted` ride of `driver_id` whose code is not
+/// locked at `now`, counting it as a failure before the code is even compared (a right code's
+/// start clears the count). The `max_failures`-th admitted attempt locks the code until
+/// `lock_until` and starts the count again. One conditional write, so of any number of
+/// attempts at once at most `max_failures` are admitted per lock-out. `false`: not admitted
+/// (locked, or the ride is not `accepted` by this driver any more).
 #[instrument(skip_all, fields(ride_id = %id))]
-pub async fn start_code_failed(
+pub async fn admit_start_code(
     db: &Db,
     id: RideId,
     driver_id: DriverId,
     max_failures: i64,
+    now: i64,
     lock_until: i64,
-) -> Result<(), StorageError> {
+) -> Result<bool, StorageError> {
     let mut tx = db.begin_write().await?;
-    sqlx::query(&format!(
+    let done = sqlx::query(&format!(
         "UPDATE rides SET \
-         start_code_locked_until_ms = CASE WHEN start_code_failures + 1 >= $3 THEN $4 \
+         start_code_locked_until_ms = CASE WHEN start_code_failures + 1 >= $3 THEN $5 \
              ELSE start_code_locked_until_ms END, \
          start_code_failures = CASE WHEN start_code_failures + 1 >= $3 THEN 0 \
              ELSE start_code_failures + 1 END \
-         WHERE id = $1 AND driver_id = $2 AND {}",
+         WHERE id = $1 AND driver_id = $2 AND {} \
+         AND (start_code_locked_until_ms IS NULL OR start_code_locked_until_ms <= $4)",
         from(Action::Start)
     ))
     .bind(id)
     .bind(driver_id)
     .bind(max_failures)
+    .bind(now)
     .bind(lock_until)
     .execute(tx.conn())
     .await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// `in_progress` → `completed` with the actuals, in `tx` (the charge is enqueued in it too).

@@ -130,7 +130,8 @@ async fn a_task_killed_mid_delivery_leaves_exactly_one_invoice_per_ride() {
         let quote = contract
             .post("/v1/quotes")
             .as_(&client_app)
-            .json(&json!({"rider_id": rider.id, "distance_m": 3000, "pickup": {"lat": at.0, "lon": at.1}}))
+            .json(&json!({"rider_id": rider.id, "distance_m": 3000, "pickup": {"lat": at.0, "lon": at.1},
+                          "dropoff": {"lat": at.0 + 0.02, "lon": at.1}}))
             .send()
             .await
             .expect(201)

@@ -235,6 +235,43 @@ async fn five_wrong_codes_lock_the_code_for_a_minute() {
     assert!((55..=60).contains(&wait), "{wait}");
 }
 
+/// Finding: of 300 wrong codes sent at once, up to 17 were compared within one lock-out (the
+/// lock was read, the code compared, and only then the failure recorded).
+#[tokio::test]
+async fn three_hundred_wrong_codes_at_once_get_at_most_five_compared() {
+    let stack = std::sync::Arc::new(Stack::start().await);
+    let ride = stack.ride(CENTRE).await;
+    let id = ride["id"].as_str().unwrap().to_owned();
+    let code = ride["start_code"].as_str().unwrap();
+    let wrong = if code == "0000" { "0001" } else { "0000" };
+    let driver = stack.online_driver(CENTRE).await;
+    stack
+        .act(&driver, &id, "accept", &json!({}))
+        .await
+        .expect(200);
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..300 {
+        let (stack, driver, id) = (stack.clone(), driver.clone(), id.clone());
+        racers.spawn(async move {
+            stack
+                .act(&driver, &id, "start", &json!({"start_code": wrong}))
+                .await
+                .status
+        });
+    }
+    let (mut compared, mut locked) = (0, 0);
+    while let Some(status) = racers.join_next().await {
+        match status.unwrap() {
+            422 => compared += 1,
+            429 => locked += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(compared + locked, 300);
+    assert!(compared <= 5, "{compared} wrong codes were compared");
+    assert_eq!(compared, 5, "the first five are heard");
+}
+
 #[tokio::test]
 async fn a_released_ride_is_open_again_and_another_driver_takes_it() {
     let stack = Stack::start().await;

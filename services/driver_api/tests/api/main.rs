@@ -3,6 +3,7 @@
 //! each other with real service tokens. One module per feature; SQLite by default,
 //! PostgreSQL with `TEST_DATABASE_URL`.
 
+mod abuse;
 mod accept;
 mod availability;
 mod billing_down;

@@ -96,6 +96,10 @@ pub struct QuoteView {
     pub duration_s: i64,
     /// Demand the multiplier came from, in bps (0 unless a service gave one).
     pub demand_bps: i64,
+    /// Whether a trip can be booked with it: only quotes the platform priced itself (a
+    /// service, from the pickup and drop-off and the demand it measured: client_app_api's
+    /// `POST /client/v1/quotes`). A rider's own quote here is an estimate.
+    pub bookable: bool,
     /// When it was made (RFC 3339 UTC).
     #[schema(format = DateTime)]
     pub created_at: String,
@@ -129,6 +133,7 @@ pub fn lines_of(q: &QuoteRow) -> Vec<Line> {
 impl From<QuoteRow> for QuoteView {
     fn from(q: QuoteRow) -> Self {
         Self {
+            bookable: q.is_bookable(),
             breakdown: lines_of(&q),
             pickup: Point::from_columns(q.pickup_lat, q.pickup_lon),
             dropoff: Point::from_columns(q.dropoff_lat, q.dropoff_lon),

@@ -59,6 +59,18 @@ pub struct QuoteRow {
     pub expires_at_ms: i64,
 }
 
+impl QuoteRow {
+    /// Whether a trip can be booked with it: a service priced it (a rider's quotes are made
+    /// by the rider, `created_by` = `rider_id`) from both points. Such a quote's distance came
+    /// from the route and its multiplier from the demand the platform measured; a rider's own
+    /// quote carries the rider's numbers and is an estimate only.
+    pub fn is_bookable(&self) -> bool {
+        self.created_by != self.rider_id.to_string()
+            && self.pickup_lat.is_some()
+            && self.dropoff_lat.is_some()
+    }
+}
+
 const COLUMNS: &str = "id, rider_id, created_by, tariff_code, tariff_version, currency, \
      distance_m, duration_s, demand_bps, multiplier_bps, base_fare_cents, distance_cents, \
      time_cents, minimum_fare_adjustment_cents, surge_cents, booking_fee_cents, amount_cents, \

@@ -53,6 +53,31 @@ pub struct Pair {
     pub driver: Actor,
     /// Left by a failed flow.
     pub dangling: std::sync::Mutex<Option<Dangling>>,
+    /// When the rider cancelled for free, newest last (the last hour's).
+    pub cancellations: std::sync::Mutex<Vec<Instant>>,
+}
+
+/// The free cancellations driver_api lets a rider make in an hour before booking waits.
+const FREE_CANCELLATIONS: usize =
+    driver_api::domain::rider_limits::FREE_CANCELLATION_LIMIT as usize;
+
+impl Pair {
+    /// Whether the rider may cancel now and still book the next flow: fewer than the limit
+    /// less one free cancellations in the last hour, as a real rider's rare ones would be.
+    fn may_cancel(&self) -> bool {
+        let mut times = self.cancellations.lock().unwrap_or_else(|e| e.into_inner());
+        times.retain(|t| t.elapsed() < Duration::from_secs(3600));
+        times.len() + 1 < FREE_CANCELLATIONS
+    }
+
+    fn cancelled(&self, fee_cents: i64) {
+        if fee_cents == 0 {
+            self.cancellations
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(Instant::now());
+        }
+    }
 }
 
 /// One request of a flow's step.
@@ -210,6 +235,7 @@ pub async fn settle(
             )
             .await?;
         let fee_cents = cancelled["cancellation_fee_cents"].as_i64().unwrap_or(0);
+        pair.cancelled(fee_cents);
         journal.ack(pair.rider_index, &d.trip, Acked::Cancelled { fee_cents });
         return Ok(());
     }
@@ -285,7 +311,7 @@ async fn steps(
         distance_m: distance,
         duration_s: duration,
     });
-    if cancel {
+    if cancel && pair.may_cancel() {
         let cancelled = gw
             .call(
                 stats,
@@ -298,6 +324,7 @@ async fn steps(
             )
             .await?;
         let fee_cents = cancelled["cancellation_fee_cents"].as_i64().unwrap_or(0);
+        pair.cancelled(fee_cents);
         journal.ack(pair.rider_index, &trip_id, Acked::Cancelled { fee_cents });
         *current = None;
         return Ok(Outcome::Cancelled);

@@ -63,9 +63,10 @@ pub struct TripInput {
         responses::JsonBody,
         (status = 400, description = "The body is not valid JSON, or the `Idempotency-Key` header is missing or not valid", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No quote with this id among the caller's (another rider's quote answers the same)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The quote is already booked (`trip_id` names the trip), or a request with this `Idempotency-Key` is still running (retry after `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The quote is already booked (`trip_id` names the trip); the rider has another open trip: one at a time (`reason` `rider_has_open_ride`, `trip_id` names it); or a request with this `Idempotency-Key` is still running (retry after `Retry-After`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The rider cancelled too many trips for free lately (3 within an hour by default): book again after `Retry-After` seconds (`reason` `cancellation_limit`)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The quote has expired: ask for a new one", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing, unknown or not valid (`quote_id` must be a UUID of a quote with a pickup), or this `Idempotency-Key` was used with another body", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, unknown or not valid (`quote_id` must be a UUID of a bookable quote: one from `POST /client/v1/quotes`, not a rider's own estimate), or this `Idempotency-Key` was used with another body", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn handler(
@@ -121,6 +122,15 @@ async fn book(
             .with_field_error(
                 "quote_id",
                 "has no pickup: ask for the quote with POST /client/v1/quotes",
+            )
+            .into());
+    }
+    if !quote.bookable {
+        return Err(Problem::unprocessable("The quote cannot be booked.")
+            .with_field_error(
+                "quote_id",
+                "is an estimate the rider priced: book a quote from POST /client/v1/quotes, \
+                 priced by the platform from the route and the demand",
             )
             .into());
     }
@@ -250,12 +260,17 @@ impl Booking<'_> {
     }
 }
 
-/// driver_api's answers that will not change on a retry: the quote unknown, the id taken,
-/// the quote refused.
+/// driver_api's answers that open no ride: the quote unknown, the id taken, the rider with
+/// another open ride, the quote refused, the rider waiting out the cancellation limit.
 fn is_refusal(e: &ClientError) -> bool {
     matches!(
         e.status(),
-        Some(StatusCode::NOT_FOUND | StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY)
+        Some(
+            StatusCode::NOT_FOUND
+                | StatusCode::CONFLICT
+                | StatusCode::UNPROCESSABLE_ENTITY
+                | StatusCode::TOO_MANY_REQUESTS
+        )
     )
 }
 
@@ -265,6 +280,29 @@ fn refusal(e: ClientError) -> Error {
         .unwrap_or_else(|| "The quote cannot be booked.".to_owned());
     match e.status() {
         Some(StatusCode::NOT_FOUND) => Error::QuoteNotFound,
+        // The rider's own limits (another open ride, too many free cancellations): driver_api's
+        // problem as it is, with its `reason`, and the wait as Retry-After.
+        Some(StatusCode::CONFLICT | StatusCode::TOO_MANY_REQUESTS)
+            if problem_of(&e).is_some_and(|p| p.extensions.contains_key("reason")) =>
+        {
+            let mut problem = problem_of(&e)
+                .cloned()
+                .unwrap_or_else(|| Problem::conflict(detail));
+            problem.instance = None;
+            // A ride is the rider's trip: the same id, under the rider's name for it.
+            if let Some(id) = problem.extensions.remove("ride_id") {
+                problem.extensions.insert("trip_id".to_owned(), id);
+            }
+            if let Some(wait) = problem
+                .extensions
+                .get("retry_after_s")
+                .and_then(|v| v.as_i64())
+                && let Ok(value) = axum::http::HeaderValue::from_str(&wait.to_string())
+            {
+                problem = problem.with_header(header::RETRY_AFTER, value);
+            }
+            problem.into()
+        }
         Some(StatusCode::UNPROCESSABLE_ENTITY) => {
             let mut problem = Problem::unprocessable(detail);
             problem.errors = problem_of(&e).map(|p| p.errors.clone()).unwrap_or_default();

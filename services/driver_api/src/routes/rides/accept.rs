@@ -6,6 +6,7 @@ use odmu_http::{Json, Path, Problem, responses};
 use odmu_storage::now_millis;
 
 use super::{DriverRide, ride_id, status_of};
+use crate::domain::geo::{self, LatLon};
 use crate::domain::ride::Status;
 use crate::error::{Conflict, Error};
 use crate::store::transitions::{self, Accepted};
@@ -14,14 +15,16 @@ use crate::{AppState, dispatch, store};
 /// Takes the ride: one conditional write, so of any number of concurrent accepts exactly one
 /// wins. The winner asking again gets 200 and the same ride; the others 409 `ride_taken`. A
 /// driver who already holds an active ride is refused with 409 `driver_busy` (the database's
-/// one-active-ride-per-driver index decides). The driver must be online.
+/// one-active-ride-per-driver index decides). The driver must be online, at a last reported
+/// position within `DISPATCH_RADIUS_M` of the pickup (the rides they are shown): 409
+/// `too_far` otherwise.
 #[utoipa::path(
     post, path = "/v1/rides/{id}/accept", operation_id = "accept_ride", tag = "rides", security(("bearer" = [])),
     params(("id" = String, Path, description = "The ride's id", format = "uuid")),
     responses(
         (status = 200, description = "The driver holds the ride (now, or already)", body = DriverRide),
         (status = 404, description = "No such ride", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Refused: `reason` is `ride_taken` (another driver was first), `driver_busy` (the driver holds another active ride), `ride_not_open` (cancelled, expired or completed), `no_profile` or `offline`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused: `reason` is `ride_taken` (another driver was first), `driver_busy` (the driver holds another active ride), `ride_not_open` (cancelled, expired or completed), `too_far` (the pickup is beyond the dispatch radius of the driver's position), `no_profile` or `offline`", body = Problem, content_type = "application/problem+json"),
         responses::Guarded,
         responses::Params,
     )
@@ -33,7 +36,23 @@ pub async fn handler(
 ) -> Result<Json<DriverRide>, Error> {
     let me = auth.driver();
     let id = ride_id(&id)?;
-    dispatch::online_driver(&state, me).await?;
+    let profile = dispatch::online_driver(&state, me).await?;
+    let at = dispatch::position_of(&profile)?;
+    // Only rides a driver could have been shown: within the dispatch radius of where they are.
+    if let Some(ride) = store::rides::get(state.db(), id).await?
+        && status_of(&ride) == Status::Requested
+        && let Ok(pickup) = LatLon::new(ride.pickup_lat, ride.pickup_lon)
+    {
+        let radius_m = state.config().dispatch_radius_m;
+        let distance_m = geo::distance_m(at, pickup);
+        if distance_m > radius_m {
+            return Err(Conflict::TooFar {
+                distance_m: distance_m.round() as i64,
+                radius_m: radius_m as i64,
+            }
+            .into());
+        }
+    }
     let outcome = transitions::accept(state.db(), id, me, now_millis()).await?;
     // Whatever the write did, the ride as it now stands decides the answer.
     let ride = store::rides::get(state.db(), id)

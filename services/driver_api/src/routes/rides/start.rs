@@ -76,14 +76,27 @@ pub async fn handler(
         return Err(refused(status).into());
     }
     let now = now_millis();
-    if let Some(until) = ride.start_code_locked_until_ms.filter(|until| *until > now) {
-        return Err(Error::StartCodeLocked {
-            retry_after_s: (until - now).div_euclid(1000) + 1,
-        });
+    // Counted before the code is compared, in one conditional write: a burst of guesses at
+    // once cannot get more than MAX_FAILED_ATTEMPTS of them compared per lock-out.
+    if !transitions::admit_start_code(
+        state.db(),
+        id,
+        me,
+        MAX_FAILED_ATTEMPTS,
+        now,
+        now + LOCKOUT_MS,
+    )
+    .await?
+    {
+        let ride = own_ride(&state, id, me).await?;
+        return match ride.start_code_locked_until_ms.filter(|until| *until > now) {
+            Some(until) if status_of(&ride) == Status::Accepted => Err(Error::StartCodeLocked {
+                retry_after_s: (until - now + 999).div_euclid(1000),
+            }),
+            _ => Err(refused(status_of(&ride)).into()),
+        };
     }
     if !right {
-        transitions::start_code_failed(state.db(), id, me, MAX_FAILED_ATTEMPTS, now + LOCKOUT_MS)
-            .await?;
         return Err(Problem::unprocessable("The start code is wrong.")
             .with_field_error("start_code", "is not the rider's code")
             .into());

@@ -13,9 +13,10 @@ use super::Ride;
 use crate::AppState;
 use crate::clients::contractual::Quote;
 use crate::domain::geo::{self, LatLon};
+use crate::domain::rider_limits;
 use crate::domain::start_code::StartCode;
 use crate::error::{Conflict, Error};
-use crate::store::rides::{self, NewRide, RideRow};
+use crate::store::rides::{self, NewRide, Opened, RideRow};
 use odmu_http::Fields;
 use odmu_ids::{QuoteId, RideId, RiderId};
 
@@ -45,7 +46,8 @@ pub struct CreateRideInput {
         (status = 201, description = "Opened: the ride, with its start code", body = Ride),
         (status = 200, description = "Already opened with this id: the same ride", body = Ride),
         (status = 404, description = "contractual knows no such `quote_id` (or asked through the public load balancer, which does not serve internal paths)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The id is taken by a ride of another rider or quote (`reason` `id_taken`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The id is taken by a ride of another rider or quote (`reason` `id_taken`), or the rider has another open ride (`reason` `rider_has_open_ride`, its `ride_id`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The rider cancelled `RIDER_FREE_CANCELLATION_LIMIT` rides for free within the window: books again after `Retry-After` seconds (`reason` `cancellation_limit`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is not valid, the quote is another rider's, or it has no pickup (named in `errors`)", body = Problem, content_type = "application/problem+json"),
         responses::Guarded,
         responses::JsonBody,
@@ -64,6 +66,16 @@ pub async fn handler(
 
     if let Some(existing) = rides::get(state.db(), id).await? {
         return repeat(&state, existing, rider_id, quote_id).await;
+    }
+    let now_ms = now_millis();
+    let config = state.config();
+    let window_s = config.free_cancellation_window_s;
+    let recent =
+        rides::free_cancellations_since(state.db(), rider_id, now_ms - window_s * 1000).await?;
+    if let Some(retry_after_s) =
+        rider_limits::booking_wait_s(&recent, now_ms, config.free_cancellation_limit, window_s)
+    {
+        return Err(Error::CancellationLimit { retry_after_s });
     }
     let contractual = state.contractual()?;
     let quote = contractual.quote(quote_id).await?.ok_or_else(|| {
@@ -92,16 +104,25 @@ pub async fn handler(
         duration_s: quote.duration_s,
         free_cancellation_s: terms.free_cancellation_s,
         cancellation_fee_cents: terms.cancellation_fee_cents,
-        now_ms: now_millis(),
+        now_ms,
     };
-    let created = rides::insert(state.db(), &new).await?;
+    match rides::insert(state.db(), &new).await? {
+        Opened::Opened => {}
+        // Another request opened this id between our read and our insert.
+        Opened::IdExists => {
+            let ride = rides::get(state.db(), id)
+                .await?
+                .ok_or_else(|| Problem::internal("the ride vanished"))?;
+            return repeat(&state, ride, rider_id, quote_id).await;
+        }
+        Opened::RiderBusy => {
+            let open = rides::open_of_rider(state.db(), rider_id).await?;
+            return Err(Conflict::RiderHasOpenRide(open).into());
+        }
+    }
     let ride = rides::get(state.db(), id)
         .await?
         .ok_or_else(|| Problem::internal("the opened ride vanished"))?;
-    if !created {
-        // Another request opened this id between our read and our insert.
-        return repeat(&state, ride, rider_id, quote_id).await;
-    }
     tracing::info!(ride_id = %id, quote_id = %quote_id, "ride opened");
     Ok((StatusCode::CREATED, Json(Ride::load(&state, ride).await?)))
 }
@@ -135,6 +156,11 @@ fn check_quote(quote: &Quote, rider_id: RiderId) -> Result<LatLon, Error> {
     let pickup = quote
         .pickup
         .ok_or_else(|| refuse("has no pickup: quote with a pickup point"))?;
+    if !quote.bookable {
+        return Err(refuse(
+            "is an estimate, not a quote the platform priced: book one from POST /client/v1/quotes",
+        ));
+    }
     LatLon::new(pickup.lat, pickup.lon).map_err(|e| refuse(&format!("has a bad pickup: {e}")))
 }
 
