@@ -23,6 +23,9 @@ use odmu_topology::Service;
 /// How long the gateway waits for a service's answer (the ALB's default idle timeout).
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a client has to send the whole body of its request.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Headers that belong to one connection and must not be forwarded (RFC 9110 §7.6.1).
 const HOP_BY_HOP: [&str; 8] = [
     "connection",
@@ -219,7 +222,7 @@ impl Drop for InFlight {
 async fn proxy(
     State(gateway): State<Gateway>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    mut request: Request,
+    request: Request,
 ) -> Response {
     let path = request.uri().path().to_owned();
     if !gateway.mesh && odmu_topology::is_private(&path) {
@@ -237,6 +240,12 @@ async fn proxy(
         return Problem::unavailable(format!("{} has no healthy target.", service.name))
             .with_instance(path)
             .into_response();
+    };
+    // The request body, whole, before any target is bothered: the client's mistakes are the
+    // client's 4xx here, never a 502 from a target that answered early and closed.
+    let mut request = match whole_body(request).await {
+        Ok(request) => request,
+        Err(problem) => return problem.with_instance(path).into_response(),
     };
     let in_flight = InFlight::new(target);
     let authority = in_flight.0.authority.as_str();
@@ -290,6 +299,29 @@ async fn proxy(
             .with_detail(format!("{} did not answer in time.", service.name))
             .with_instance(path)
             .into_response(),
+    }
+}
+
+/// `request` with its body read (at most the services' limit, within [`BODY_TIMEOUT`]), or
+/// the problem to answer: a body over the limit 413, one that stops short 408. (A
+/// Content-Length beside a Transfer-Encoding never gets here with both: hyper takes the
+/// message as chunked, drops the length and closes the connection after answering.)
+async fn whole_body(request: Request) -> Result<Request, Problem> {
+    use odmu_http::{BODY_LIMIT_BYTES, BodyError, DRAIN_LIMIT_BYTES};
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    // Too much to be worth reading before refusing: refused at once, the connection closed.
+    if declared.is_some_and(|n| n > DRAIN_LIMIT_BYTES as u64) {
+        return Err(BodyError::TooLarge(BODY_LIMIT_BYTES).problem());
+    }
+    let (parts, body) = request.into_parts();
+    match tokio::time::timeout(BODY_TIMEOUT, odmu_http::read_body(body, BODY_LIMIT_BYTES)).await {
+        Ok(Ok(bytes)) => Ok(Request::from_parts(parts, Body::from(bytes))),
+        Ok(Err(e)) => Err(e.problem()),
+        Err(_) => Err(BodyError::TimedOut(BODY_TIMEOUT).problem()),
     }
 }
 

@@ -9,139 +9,22 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use common::LocalStack;
 use odmu_authn::Role;
 use odmu_testkit::Caller;
 use odmu_testkit::accounts::{log_in, sign_up_and_log_in};
-use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt as _, BufReader};
-use tokio::process::{Child, Command};
+use serde_json::json;
 
 /// Paris, Place de la Concorde, and Bastille, 4.9 km of route east.
 const PICKUP: (f64, f64) = (48.8656, 2.3212);
 const DROPOFF: (f64, f64) = (48.8532, 2.3692);
 
-/// The stack, started on a fresh data folder; stopped with SIGTERM when dropped.
-struct Stack {
-    child: Child,
-    gateway: String,
-    data: tempfile::TempDir,
-}
-
-impl Stack {
-    async fn start() -> Self {
-        let data = tempfile::tempdir().unwrap();
-        let offset = common::free_offset(21000);
-        let gateway_port = odmu_topology::GATEWAY_PORT + offset;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_odmu"))
-            .arg("--data-dir")
-            .arg(data.path())
-            .env("ODMU_PORT_OFFSET", offset.to_string())
-            .env("ODMU_GATEWAY_PORT", gateway_port.to_string())
-            .env("RUST_LOG", "warn")
-            .env_remove("LOG_FORMAT")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let up = tokio::time::timeout(Duration::from_secs(90), async {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if line.contains("odmu is up") {
-                    return true;
-                }
-            }
-            false
-        })
-        .await;
-        assert_eq!(up, Ok(true), "the stack comes up");
-        // Keep draining its output so it never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Self {
-            child,
-            gateway: format!("http://127.0.0.1:{gateway_port}"),
-            data,
-        }
-    }
-
-    /// A value of the stack's `dev-secrets.env`.
-    fn secret(&self, key: &str) -> String {
-        let text = std::fs::read_to_string(self.data.path().join("dev-secrets.env")).unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("{key} in dev-secrets.env"))
-            .to_owned()
-    }
-
-    async fn stop(mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
-        }
-        let status = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
-        assert!(
-            matches!(status, Ok(Ok(s)) if s.success()),
-            "a clean stop: {status:?}"
-        );
-    }
-}
-
-/// JSON calls through the gateway; each answers (status, body).
-struct Gateway {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Gateway {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        who: &Caller,
-        body: Option<Value>,
-        key: Option<&str>,
-    ) -> (u16, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&who.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        if let Some(key) = key {
-            request = request.header("idempotency-key", key);
-        }
-        let response = request.send().await.expect("the gateway answers");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str, who: &Caller) -> (u16, Value) {
-        self.call(reqwest::Method::GET, path, who, None, None).await
-    }
-
-    async fn put(&self, path: &str, who: &Caller, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::PUT, path, who, Some(body), None)
-            .await
-    }
-
-    async fn post(&self, path: &str, who: &Caller, body: Option<Value>) -> (u16, Value) {
-        self.call(reqwest::Method::POST, path, who, body, None)
-            .await
-    }
-}
-
 #[tokio::test]
 async fn a_rider_books_a_driver_carries_and_billing_invoices_through_the_gateway() {
-    let stack = Stack::start().await;
-    let gw = Gateway {
-        http: reqwest::Client::new(),
-        base: stack.gateway.clone(),
-    };
+    let stack = LocalStack::start(21000).await;
+    let gw = stack.gateway();
 
     // Accounts at odmu_auth, through the gateway.
     let rider = sign_up_and_log_in(&gw.http, &gw.base, "rider@flow.test", Role::Rider).await;
