@@ -111,6 +111,16 @@ pub async fn openapi_document_is_valid<A: App>() {
         assert!(doc["paths"][&path]["get"].is_object(), "{path} documented");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // The kit refuses control characters in every text field: the document says so on every
+    // string a request may carry (a pattern, or a format or enum of its own).
+    let mut bare = Vec::new();
+    let mut requests = doc.clone();
+    if let Some(schemas) = requests["components"]["schemas"].as_object_mut() {
+        schemas.remove("Problem");
+        schemas.remove("FieldError");
+    }
+    bare_strings(&requests, "", &mut bare);
+    assert!(bare.is_empty(), "strings without the text rule: {bare:?}");
     // Every path the document lists is served under the prefix.
     for path in doc["paths"].as_object().unwrap().keys() {
         assert!(s.owns(path), "{path} outside {}", s.prefix);
@@ -131,6 +141,29 @@ pub async fn openapi_document_is_valid<A: App>() {
         .await
         .unwrap();
     assert!(res.text().await.unwrap().contains(&s.openapi_path()));
+}
+
+fn bare_strings(value: &Value, at: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("type").and_then(Value::as_str) == Some("string")
+                && !["pattern", "format", "enum", "const"]
+                    .iter()
+                    .any(|k| map.contains_key(*k))
+            {
+                found.push(at.to_owned());
+            }
+            for (k, v) in map {
+                bare_strings(v, &format!("{at}/{k}"), found);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                bare_strings(v, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// `x-request-id` is echoed when sent and generated when absent.

@@ -116,19 +116,39 @@ pub struct TokenRequest {
     pub grant_type: Option<String>,
     /// For `password` (`username` is accepted too).
     #[serde(alias = "username")]
-    #[schema(min_length = 1, max_length = 512)]
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub email: Option<String>,
     /// For `password`.
-    #[schema(min_length = 1, max_length = 512)]
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub password: Option<String>,
     /// For `refresh_token`.
-    #[schema(min_length = 1, max_length = 512)]
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub refresh_token: Option<String>,
     /// For `client_credentials` (or HTTP Basic).
-    #[schema(min_length = 1, max_length = 512)]
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub client_id: Option<String>,
     /// For `client_credentials` (or HTTP Basic).
-    #[schema(min_length = 1, max_length = 512)]
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub client_secret: Option<String>,
 }
 
@@ -160,9 +180,14 @@ pub struct OAuthErrorBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RevokeRequest {
     /// The token to revoke.
-    #[schema(value_type = String, min_length = 1, max_length = 512)]
+    #[schema(value_type = String, min_length = 1, max_length = 512, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub token: Option<String>,
     /// Ignored: only refresh tokens can be revoked (access tokens live 15 minutes).
+    #[schema(
+        min_length = 1,
+        max_length = 512,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub token_type_hint: Option<String>,
 }
 
@@ -470,6 +495,10 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let result = async {
         let req: RevokeRequest = parse_body(&headers, &body)?;
         let token = field(&req.token, "token")?;
+        // The hint is ignored (RFC 7009 lets a server), but it is text like any other.
+        if req.token_type_hint.is_some() {
+            field(&req.token_type_hint, "token_type_hint")?;
+        }
         store::revoke_family_of(state.db(), &sha256_hex(token), now_millis()).await?;
         Ok::<_, OAuthError>((StatusCode::OK, no_store()).into_response())
     }
